@@ -1,0 +1,1 @@
+"""Reply handling: the agent kinds that answer contacts."""

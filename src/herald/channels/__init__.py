@@ -1,0 +1,1 @@
+"""Provider adapters: one module per provider, plus the sandbox that emulates them."""

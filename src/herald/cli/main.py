@@ -1,0 +1,31 @@
+"""Entry point of the ``herald`` command: assembles the sub-command groups.
+
+Each area registers its commands in its own module; this file only wires
+them together and maps :class:`~herald.errors.HeraldError` to exit codes.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from herald import __version__
+from herald.cli import database
+
+app = typer.Typer(
+    name="herald",
+    help="Multi-channel outreach campaigns.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(database.app, name="db")
+
+
+@app.command()
+def version() -> None:
+    """Print Herald's version."""
+    typer.echo(__version__)
+
+
+def run() -> None:
+    app()

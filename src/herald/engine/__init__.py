@@ -1,0 +1,1 @@
+"""Workers: claim due journeys in batches, send, apply transitions, run timers."""

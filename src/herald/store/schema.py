@@ -1,0 +1,13 @@
+"""The complete schema: importing this module registers every table.
+
+Alembic and the test fixtures read ``metadata`` from here, so a table module
+that is not imported here does not exist as far as migrations are concerned.
+"""
+
+from __future__ import annotations
+
+from herald.store.base import Base
+
+metadata = Base.metadata
+
+__all__ = ["metadata"]

@@ -1,0 +1,1 @@
+"""The FastAPI application: API, provider webhooks and server-rendered UI."""
