@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 from herald.settings import load_settings
@@ -12,7 +14,9 @@ app = typer.Typer(help="Database schema management.", no_args_is_help=True)
 
 
 @app.command("upgrade")
-def upgrade(revision: str = typer.Argument("head", help="Target revision.")) -> None:
+def upgrade(
+    revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
+) -> None:
     """Apply migrations up to REVISION (default: the newest)."""
     settings = load_settings()
     engine = create_database_engine(settings.resolved_database_url())
