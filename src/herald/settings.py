@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -32,6 +32,23 @@ class Settings(BaseSettings):
         description="ISO region used to read phone numbers written in national format.",
     )
 
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Encrypts provider secrets at rest. Comma-separated to rotate: the first "
+            "encrypts, all decrypt. Default: a key generated in data_dir on first use."
+        ),
+    )
+
+    @field_validator("secret_key")
+    @classmethod
+    def _refuse_placeholder_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        for key in value.get_secret_value().split(","):
+            check_secret_strength(key.strip(), "HERALD_SECRET_KEY")
+        return value
+
     def resolved_database_url(self) -> str:
         """The database URL to use: the configured one, else SQLite in the data directory."""
         if self.database_url:
@@ -42,3 +59,17 @@ class Settings(BaseSettings):
 def load_settings(**overrides: object) -> Settings:
     """Read settings from the environment, with explicit overrides on top."""
     return Settings(**overrides)  # type: ignore[arg-type]
+
+
+PLACEHOLDER_SECRETS = frozenset(
+    {"changeme", "change-me", "changethis", "secret", "password", "placeholder", "xxx", "todo"}
+)
+MIN_SECRET_LENGTH = 32
+
+
+def check_secret_strength(value: str, name: str) -> None:
+    """Refuse secrets that are obviously not secret: placeholders and short strings."""
+    if value.lower().strip("-_ ") in PLACEHOLDER_SECRETS or len(set(value)) < 8:
+        raise ValueError(f"{name} is a placeholder; generate one with `herald secret-key`")
+    if len(value) < MIN_SECRET_LENGTH:
+        raise ValueError(f"{name} must be at least {MIN_SECRET_LENGTH} characters long")

@@ -4,6 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from herald.channels.base import (
+    ConnectionCheck,
+    OutboundMessage,
+    SendAccepted,
+    SendResult,
+)
+from herald.domain.channels import IntegrationKind
+
 
 class FakeClock:
     """A clock that only moves when told to."""
@@ -26,3 +34,37 @@ class FakeClock:
         if moment < self._now:
             raise ValueError("time does not run backwards")
         self._now = moment
+
+
+class InMemoryChannel:
+    """A channel client that records what it was asked to send.
+
+    ``script`` maps an address to the results its sends return, in order;
+    other addresses are accepted with sequential provider ids.
+    """
+
+    def __init__(
+        self,
+        kind: IntegrationKind,
+        script: dict[str, list[SendResult]] | None = None,
+        *,
+        connected: bool = True,
+    ) -> None:
+        self._kind = kind
+        self.script = {address: list(results) for address, results in (script or {}).items()}
+        self.sent: list[OutboundMessage] = []
+        self.connected = connected
+
+    @property
+    def kind(self) -> IntegrationKind:
+        return self._kind
+
+    async def send(self, message: OutboundMessage) -> SendResult:
+        self.sent.append(message)
+        queued = self.script.get(message.to)
+        if queued:
+            return queued.pop(0)
+        return SendAccepted(provider_message_id=f"mem-{len(self.sent)}")
+
+    async def check_connection(self) -> ConnectionCheck:
+        return ConnectionCheck(self.connected, "ok" if self.connected else "rejected credentials")

@@ -64,7 +64,7 @@ def test_refused_connection_means_the_request_was_not_sent() -> None:
 
 def test_read_timeout_means_the_outcome_is_unknown() -> None:
     async def slow(_request: web.Request) -> web.Response:
-        await asyncio.sleep(2)
+        await asyncio.sleep(0.6)
         return web.Response()
 
     async def run() -> None:
