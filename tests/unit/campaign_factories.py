@@ -1,11 +1,13 @@
-"""Factories for journey definitions."""
+"""Factories for journey definitions, audience profiles and integration states."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from herald.domain.audience_profile import AudienceProfile
 from herald.domain.campaign import FollowUp, IntegrationRef, JourneyDefinition, Step
 from herald.domain.channels import IntegrationKind
+from herald.domain.checks import IntegrationState
 from herald.domain.content import (
     EmailContent,
     SmsContent,
@@ -67,3 +69,24 @@ def reminder_journey(**overrides: Any) -> JourneyDefinition:
     }
     fields.update(overrides)
     return JourneyDefinition(**fields)
+
+
+def make_profile(**overrides: Any) -> AudienceProfile:
+    """100 contacts: 90 with a phone, 60 with an email, 50 with both."""
+    fields: dict[str, Any] = {
+        "columns": ("name", "appointment_date"),
+        "total": 100,
+        "with_phone": 90,
+        "with_email": 60,
+        "with_phone_and_email": 50,
+        "non_empty": {"name": 100, "appointment_date": 100},
+    }
+    fields.update(overrides)
+    return AudienceProfile(**fields)
+
+
+def active_integrations(*, rate: float | None = None) -> list[IntegrationState]:
+    return [
+        IntegrationState(ref.name, ref.kind, is_active=True, rate_per_second=rate)
+        for ref in (WHATSAPP, SMS, VOICE, EMAIL)
+    ]
