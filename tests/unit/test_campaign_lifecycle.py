@@ -9,6 +9,7 @@ from herald.domain.campaign import (
     CampaignAction,
     CampaignStatus,
     allowed_actions,
+    ensure_editable,
     next_status,
 )
 from herald.errors import IllegalTransitionError
@@ -77,3 +78,12 @@ def test_final_statuses_accept_nothing(status: CampaignStatus) -> None:
 def test_allowed_actions() -> None:
     assert allowed_actions(S.RUNNING) == (A.PAUSE, A.CANCEL, A.COMPLETE)
     assert allowed_actions(S.SCHEDULED) == (A.SCHEDULE, A.UNSCHEDULE, A.LAUNCH, A.PAUSE, A.CANCEL)
+
+
+@pytest.mark.parametrize("status", list(S))
+def test_only_drafts_and_scheduled_campaigns_can_be_edited(status: CampaignStatus) -> None:
+    if status in (S.DRAFT, S.SCHEDULED):
+        ensure_editable(status)
+        return
+    with pytest.raises(IllegalTransitionError, match=f"cannot edit a {status.value} campaign"):
+        ensure_editable(status)

@@ -1,13 +1,15 @@
 """Campaign rules: the lifecycle as a transition table, and the journey definition.
 
-Lifecycle (drawn and explained in ``docs/campaigns.md``)::
+Lifecycle, drawn with every edge explained in ``docs/campaigns.md``::
 
-    draft ──schedule──▶ scheduled ──launch──▶ running ──complete──▶ sent
-      │  ◀──unschedule──┘  │  ▲                │  ▲
-      └──────launch────────┼──┼───────────────▶│  │
-                    pause  ▼  │ resume   pause ▼  │ resume
-                           paused ─────────────────┘
-    scheduled, running, paused ──cancel──▶ cancelled
+    draft      --schedule-->   scheduled   --launch-->   running  --complete--> sent
+    draft      --launch-->     running
+    scheduled  --schedule-->   scheduled   (new start time)
+    scheduled  --unschedule--> draft
+    scheduled  --pause-->      paused      <--pause--    running
+    paused     --resume-->     running or scheduled
+    paused     --complete-->   sent
+    scheduled, running, paused --cancel--> cancelled
 
 Resuming a campaign paused before it started returns it to ``scheduled``
 (it starts at its time, or at once if that time has passed); resuming one
@@ -92,7 +94,16 @@ TRANSITIONS: Mapping[tuple[CampaignStatus, CampaignAction], CampaignStatus] = {
 
 FINAL_STATUSES = frozenset({CampaignStatus.SENT, CampaignStatus.CANCELLED})
 EDITABLE_STATUSES = frozenset({CampaignStatus.DRAFT, CampaignStatus.SCHEDULED})
-"""A campaign's definition may change only before it starts."""
+"""A campaign's definition (journey, audience, agent, schedule) may change only before it starts."""
+
+
+def ensure_editable(status: CampaignStatus) -> None:
+    """Refuse (IllegalTransitionError) to change the definition of a started or final campaign."""
+    if status not in EDITABLE_STATUSES:
+        raise IllegalTransitionError(
+            f"cannot edit a {status} campaign: only draft and scheduled campaigns can be edited",
+            code="not_editable",
+        )
 
 
 def next_status(

@@ -8,9 +8,11 @@ spec back with a stable key order; ``parse_spec(dump_spec(spec)) == spec``
 for every spec. ``diff_specs`` lists what applying one spec over another
 changes, as readable lines; an unchanged spec gives no lines.
 
-The YAML dialect is safe YAML with two YAML 1.1 surprises removed: only
-``true``/``false`` are booleans (so a language code ``no`` stays text) and
-dates stay text until the model reads them. Duplicate keys are refused.
+The YAML dialect is safe YAML with the YAML 1.1 surprises removed: only
+``true``/``false`` are booleans (a language code ``no`` stays text),
+numbers are plain decimals (a UTC offset ``+10:30`` is not the base-60
+number 630) and dates stay text until the model reads them. Duplicate keys
+are refused.
 The format is documented in ``docs/campaign-spec.md``.
 """
 
@@ -36,7 +38,7 @@ from herald.domain.modeling import (
 )
 from herald.domain.schedule import local_to_utc
 from herald.domain.specdiff import SpecChange, diff_data
-from herald.domain.tags import validate_tag
+from herald.domain.tags import MAX_EXTRA_TAGS, validate_tag
 from herald.errors import ValidationError
 
 __all__ = [
@@ -132,7 +134,10 @@ class CampaignSpec(FrozenModel):
     @field_validator("tags")
     @classmethod
     def _distinct(cls, tags: tuple[str, ...]) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(tags))
+        distinct = tuple(dict.fromkeys(tags))
+        if len(distinct) > MAX_EXTRA_TAGS:
+            raise ValueError(f"{len(distinct)} tags given; at most {MAX_EXTRA_TAGS} are allowed")
+        return distinct
 
     @field_validator("default_region")
     @classmethod
@@ -210,7 +215,7 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
 
 
 class _SpecLoader(_SafeLoader):
-    """Safe YAML; only true/false are booleans; timestamps stay text; no duplicate keys."""
+    """Safe YAML with YAML 1.2 scalars (see below) and no duplicate keys."""
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: set[Any] = set()
@@ -224,13 +229,34 @@ class _SpecLoader(_SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
-_DROPPED_TAGS = {"tag:yaml.org,2002:bool", "tag:yaml.org,2002:timestamp"}
+# YAML 1.1 reads "+10:30" as the base-60 integer 630, "017" as octal 15 and
+# "yes"/"no"/"on"/"off" as booleans; a spec holds UTC offsets, language codes
+# and times, so booleans, integers and floats are resolved as in YAML 1.2 and
+# timestamps are left to the model.
+_REPLACED_TAGS = {
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:timestamp",
+}
 _SpecLoader.yaml_implicit_resolvers = {
-    first: [(tag, pattern) for tag, pattern in resolvers if tag not in _DROPPED_TAGS]
+    first: [(tag, pattern) for tag, pattern in resolvers if tag not in _REPLACED_TAGS]
     for first, resolvers in _SafeLoader.yaml_implicit_resolvers.items()
 }
 _SpecLoader.add_implicit_resolver(
     "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+_SpecLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:int", re.compile(r"^[-+]?(?:0|[1-9][0-9]*)$"), list("-+0123456789")
+)
+_SpecLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    # A subset of what the (YAML 1.1) dumper quotes, so text never reads back as a number.
+    re.compile(
+        r"^[-+]?[0-9]+\.[0-9]*(?:[eE][-+][0-9]+)?$|^\.[0-9]+(?:[eE][-+][0-9]+)?$"
+        r"|^[-+]?\.(?:inf|Inf|INF)$|^\.(?:nan|NaN|NAN)$"
+    ),
+    list("-+0123456789."),
 )
 
 
