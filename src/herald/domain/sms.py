@@ -73,19 +73,30 @@ def non_gsm7_characters(text: str) -> tuple[str, ...]:
 
 def measure_sms(text: str) -> SmsMeasure:
     """Encoding, size and segment count of ``text`` sent as one SMS."""
+    if GSM7_BASIC.issuperset(text):
+        # The common case: one septet per character, nothing to keep whole.
+        return _measure(SmsEncoding.GSM7, len(text), [1] * len(text), ())
     forcing = non_gsm7_characters(text)
     if forcing:
         sizes = [2 if ord(char) > 0xFFFF else 1 for char in text]
-        single, part, encoding = UCS2_SINGLE_UNITS, UCS2_PART_UNITS, SmsEncoding.UCS2
+        return _measure(SmsEncoding.UCS2, len(text), sizes, forcing)
+    sizes = [gsm7_septets(char) or 0 for char in text]
+    return _measure(SmsEncoding.GSM7, len(text), sizes, ())
+
+
+def _measure(
+    encoding: SmsEncoding, characters: int, sizes: list[int], forcing: tuple[str, ...]
+) -> SmsMeasure:
+    if encoding is SmsEncoding.GSM7:
+        single, part = GSM7_SINGLE_SEPTETS, GSM7_PART_SEPTETS
     else:
-        sizes = [gsm7_septets(char) or 0 for char in text]
-        single, part, encoding = GSM7_SINGLE_SEPTETS, GSM7_PART_SEPTETS, SmsEncoding.GSM7
+        single, part = UCS2_SINGLE_UNITS, UCS2_PART_UNITS
     units = sum(sizes)
     if units <= single:
         segments = 1 if units else 0
-        return SmsMeasure(encoding, len(text), units, segments, single, single - units, forcing)
+        return SmsMeasure(encoding, characters, units, segments, single, single - units, forcing)
     segments, used = _pack(sizes, part)
-    return SmsMeasure(encoding, len(text), units, segments, part, part - used, forcing)
+    return SmsMeasure(encoding, characters, units, segments, part, part - used, forcing)
 
 
 def _pack(sizes: list[int], capacity: int) -> tuple[int, int]:
