@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -93,7 +94,9 @@ def test_a_follow_up_delay_outside_one_to_seven_days_is_refused(delay: timedelta
         (lambda: PlannedStep(0, Channel.SMS, 31 * DAY), "steps[0].delivery_window"),
     ],
 )
-def test_an_inconsistent_plan_is_refused_naming_the_field(build: object, field: str) -> None:
+def test_an_inconsistent_plan_is_refused_naming_the_field(
+    build: Callable[[], object], field: str
+) -> None:
     with pytest.raises(ValidationError) as caught:
-        build()  # type: ignore[operator]
+        build()
     assert caught.value.field == field

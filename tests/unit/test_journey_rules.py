@@ -15,6 +15,7 @@ from herald.domain.journey_events import (
     DeliveryWindowExpired,
     Failed,
     FollowUpDue,
+    JourneyEvent,
     Launch,
     OptOut,
     Pause,
@@ -52,14 +53,23 @@ from tests.unit.journey_support import (
 DAY = timedelta(days=1)
 
 
-def launched(*chain: Channel, contact: ContactData = BOTH, **plan_options: object) -> Journey:
-    journey = Journey(make_plan(*chain, **plan_options), contact)  # type: ignore[arg-type]
+def launched(
+    *chain: Channel,
+    contact: ContactData = BOTH,
+    follow_up: Channel | None = None,
+    delay: timedelta = 2 * DAY,
+    retry: RetryPolicy | None = None,
+) -> Journey:
+    plan = make_plan(*chain, follow_up=follow_up, delay=delay, retry=retry)
+    journey = Journey(plan, contact)
     journey.feed(Launch())
     return journey
 
 
-def delivered_primary(**plan_options: object) -> Journey:
-    journey = launched(WA, SMS, **plan_options)
+def delivered_primary(
+    follow_up: Channel | None = None, retry: RetryPolicy | None = None
+) -> Journey:
+    journey = launched(WA, SMS, follow_up=follow_up, retry=retry)
     journey.feed(SendAccepted(0, 1))
     journey.feed(Delivered(0), after=timedelta(minutes=1))
     return journey
@@ -282,10 +292,10 @@ def test_a_follow_up_the_contact_cannot_receive_is_skipped_and_the_contact_is_de
         (Suppressed(2, 1), Outcome.OPTED_OUT),
     ],
 )
-def test_the_follow_up_answer_decides_the_outcome(answer: object, outcome: Outcome) -> None:
+def test_the_follow_up_answer_decides_the_outcome(answer: JourneyEvent, outcome: Outcome) -> None:
     journey = delivered_primary(follow_up=SMS)
     journey.fire_timer()
-    journey.feed(answer)  # type: ignore[arg-type]
+    journey.feed(answer)
     assert journey.state.outcome is outcome
 
 
@@ -316,9 +326,11 @@ def test_without_a_follow_up_a_delivered_contact_completes_as_delivered() -> Non
     ],
     ids=["sending", "awaiting-status", "retry-wait", "follow-up-wait"],
 )
-def test_a_reply_at_any_moment_stops_the_journey_as_replied(before_reply: list[object]) -> None:
+def test_a_reply_at_any_moment_stops_the_journey_as_replied(
+    before_reply: list[JourneyEvent],
+) -> None:
     journey = launched(WA, SMS, follow_up=SMS)
-    journey.feed_all(before_reply)  # type: ignore[arg-type]
+    journey.feed_all(before_reply)
     commands = journey.feed(Reply("who is this?"))
     assert commands[-2:] == (RouteReply("who is this?"), Complete(Outcome.REPLIED))
     assert journey.state.timer is None
@@ -421,9 +433,9 @@ def test_launching_a_paused_journey_holds_the_first_send() -> None:
     ],
     ids=["pending", "sending", "retry-wait", "awaiting", "held", "follow-up-wait"],
 )
-def test_cancel_completes_any_contact_without_an_outcome(before_cancel: list[object]) -> None:
+def test_cancel_completes_any_contact_without_an_outcome(before_cancel: list[JourneyEvent]) -> None:
     journey = Journey(make_plan(WA, SMS, follow_up=SMS))
-    journey.feed_all(before_cancel)  # type: ignore[arg-type]
+    journey.feed_all(before_cancel)
     assert journey.feed(Cancel())[-1] == Complete(Outcome.CANCELLED)
     assert journey.state.timer is None
     assert journey.feed(Resume()) == ()

@@ -147,7 +147,7 @@ class _Lane:
     rejected: _Next  # refused for good, or retries given up
 
 
-def _send(ctx: _Context, lane: _Lane, state: JourneyState, step: int, attempt: int) -> Transition:
+def _send(lane: _Lane, state: JourneyState, step: int, attempt: int) -> Transition:
     """Issue Send(step, attempt), or hold it while the journey is paused."""
     if state.is_paused:
         return Transition(replace(state, phase=lane.held, step=step, attempt=attempt - 1))
@@ -162,7 +162,7 @@ def _advance(ctx: _Context, state: JourneyState, start: int) -> Transition:
     for planned in ctx.plan.chain[start:]:
         if can_reach(planned.channel, ctx.contact):
             fresh = replace(state, throttled=0)
-            return _prepend((*commands, *skips), _send(ctx, CHAIN, fresh, planned.index, 1))
+            return _prepend((*commands, *skips), _send(_CHAIN, fresh, planned.index, 1))
         state = state.with_status(planned.index, StepStatus.SKIPPED)
         skips.append(Skip(planned.index, SkipReason.for_field(REQUIRED_FIELD[planned.channel])))
     return _prepend(commands, _complete(ctx, state, Outcome.UNDELIVERABLE, *skips))
@@ -204,7 +204,7 @@ def _follow_up_abandoned(ctx: _Context, state: JourneyState) -> Transition:
     return _complete(ctx, state, Outcome.DELIVERED)
 
 
-CHAIN = _Lane(
+_CHAIN = _Lane(
     sending=Phase.SENDING,
     retry_wait=Phase.RETRY_WAIT,
     held=Phase.HELD,
@@ -214,7 +214,7 @@ CHAIN = _Lane(
     rejected=_next_step,
 )
 
-FOLLOW_UP = _Lane(
+_FOLLOW_UP = _Lane(
     sending=Phase.FOLLOW_UP_SENDING,
     retry_wait=Phase.FOLLOW_UP_RETRY_WAIT,
     held=Phase.FOLLOW_UP_HELD,
@@ -308,11 +308,11 @@ def _on_status(lane: _Lane, ctx: _Context, state: JourneyState, event: StatusEve
 def _on_retry_due(lane: _Lane, ctx: _Context, state: JourneyState, event: RetryDue) -> Transition:
     if not _timer_fires(state, TimerKind.RETRY, event.step, ctx.now):
         return Transition(state)
-    return _send(ctx, lane, replace(state, timer=None), event.step, state.attempt + 1)
+    return _send(lane, replace(state, timer=None), event.step, state.attempt + 1)
 
 
 def _on_resume_held(lane: _Lane, ctx: _Context, state: JourneyState, event: Resume) -> Transition:
-    return _send(ctx, lane, replace(state, is_paused=False), state.step or 0, state.attempt + 1)
+    return _send(lane, replace(state, is_paused=False), state.step or 0, state.attempt + 1)
 
 
 def _on_window_expired(
@@ -336,7 +336,7 @@ def _on_follow_up_due(ctx: _Context, state: JourneyState, event: FollowUpDue) ->
     step = ctx.plan.follow_up_index
     if step is None or not _timer_fires(state, TimerKind.FOLLOW_UP, step, ctx.now):
         return Transition(state)
-    return _send(ctx, FOLLOW_UP, replace(state, timer=None), step, 1)
+    return _send(_FOLLOW_UP, replace(state, timer=None), step, 1)
 
 
 def _on_reply(ctx: _Context, state: JourneyState, event: Reply) -> Transition:
@@ -433,12 +433,12 @@ def _lane_rows(lane: _Lane) -> dict[_Key, _Handler]:
 
 def _build_table() -> dict[_Key, _Handler]:
     table = _defaults()
-    table.update(_lane_rows(CHAIN))
-    table.update(_lane_rows(FOLLOW_UP))
+    table.update(_lane_rows(_CHAIN))
+    table.update(_lane_rows(_FOLLOW_UP))
     table[Phase.PENDING, Launch] = _launch
     table[Phase.PENDING, Reply] = _route_only
     for kind in (Delivered, Read, Failed):
-        table[Phase.AWAITING_STATUS, kind] = partial(_on_status, CHAIN)
+        table[Phase.AWAITING_STATUS, kind] = partial(_on_status, _CHAIN)
     table[Phase.AWAITING_STATUS, DeliveryWindowExpired] = _on_window_expired
     table[Phase.FOLLOW_UP_WAIT, FollowUpDue] = _on_follow_up_due
     table[Phase.DONE, Reply] = _route_only
