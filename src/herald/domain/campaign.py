@@ -46,6 +46,7 @@ from herald.domain.content import (
     Content,
     channel_of_content,
 )
+from herald.domain.journey_plan import DEFAULT_DELIVERY_WINDOWS
 from herald.domain.modeling import FrozenModel, validate_model
 from herald.errors import IllegalTransitionError
 
@@ -141,20 +142,15 @@ FOLLOW_UP_MAX_DAYS = 7
 DELIVERY_WINDOW_MAX_MINUTES = 7 * 24 * 60
 
 DEFAULT_DELIVERY_WINDOW_MINUTES: Mapping[Channel, int] = {
-    Channel.WHATSAPP: 6 * 60,
-    Channel.SMS: 12 * 60,
-    Channel.VOICE: 30,
-    Channel.EMAIL: 60,
+    channel: int(window.total_seconds() // 60)
+    for channel, window in DEFAULT_DELIVERY_WINDOWS.items()
 }
 """How long a step waits for a final delivery status before it counts as not delivered.
 
-WhatsApp reports "delivered" as soon as the phone is online, but phones stay
-offline for hours (overnight, flight mode): 6 h. SMS delivery reports are
-slower and carriers store and forward for a long time: 12 h. A call's
-outcome is known within minutes of dialling: 30 min. An email relay answers
-at once and bounces usually come back within minutes: 60 min. A shorter
-window reaches people sooner through the fallback; a longer one avoids
-sending a fallback to someone who did receive the first message.
+One source of truth: :data:`herald.domain.journey_plan.DEFAULT_DELIVERY_WINDOWS`,
+where each default is explained. A shorter window reaches people sooner
+through the fallback; a longer one avoids sending a fallback to someone who
+did receive the first message.
 """
 
 

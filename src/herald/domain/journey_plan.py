@@ -20,16 +20,17 @@ ContactData = frozenset[ContactField]
 """The contact fields that hold a usable value (a valid phone, a valid email)."""
 
 DEFAULT_DELIVERY_WINDOWS: Mapping[Channel, timedelta] = {
-    # A phone that is off or offline for a whole day is not going to see a
-    # WhatsApp message in time; the fallback should take over.
-    Channel.WHATSAPP: timedelta(hours=24),
-    # Infobip's default validity period is 48 hours: the operator keeps trying
-    # that long and then reports the message as expired. Waiting as long
-    # avoids a fallback racing a late SMS.
-    Channel.SMS: timedelta(hours=48),
+    # "Delivered" arrives as soon as the phone is online, but phones stay
+    # offline for hours (night, flight mode); after that the fallback should
+    # reach the person another way while the message still matters.
+    Channel.WHATSAPP: timedelta(hours=6),
+    # Delivery reports are slower and carriers keep retrying; the SMS client
+    # sets the message's validity period to the window so a late SMS cannot
+    # race its fallback.
+    Channel.SMS: timedelta(hours=12),
     # A call ends (answered, busy, no answer, failed) within minutes, queueing
     # under the caller id's calls-per-second limit included.
-    Channel.VOICE: timedelta(minutes=15),
+    Channel.VOICE: timedelta(minutes=30),
     # SMTP acceptance is the delivery truth; this window only leaves time for
     # an asynchronous bounce (DSN) before the email counts as delivered.
     Channel.EMAIL: timedelta(hours=1),
