@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from aiohttp import web
 
@@ -75,13 +76,16 @@ def _exchange(
     *,
     inbound_format: InboundFormat = "postmark",
     secret: str = SANDBOX_SECRET,
+    knobs: dict[str, Any] | None = None,
 ) -> tuple[_Herald, list[SendAccepted]]:
     """Send to each address through the sandbox and collect the webhooks that come back."""
 
     async def main() -> tuple[_Herald, list[SendAccepted]]:
         herald = _Herald(make_settings(inbound_webhook_secret=secret))
         runner, base_url = await _start(herald)
-        email = ChannelScenario(rules=rules, delivery_delay_seconds=0, reply_delay_seconds=0)
+        email = ChannelScenario(
+            rules=rules, delivery_delay_seconds=0, reply_delay_seconds=0, **(knobs or {})
+        )
         scenario = Scenario(webhook_base_url=base_url, email=email, seed=1)
         try:
             async with SandboxServer(scenario) as sandbox:
@@ -158,3 +162,18 @@ def test_webhooks_with_the_wrong_secret_leave_no_trace() -> None:
     )
     assert herald.events == []
     assert herald.refused == 2
+
+
+def test_random_failures_and_replies_follow_the_rates() -> None:
+    herald, sent = _exchange(
+        [], ["a@example.org"], knobs={"fail_rate": 1.0, "fail_codes": ["5.2.2"]}
+    )
+    (update,) = herald.events
+    assert isinstance(update, DeliveryUpdate) and update.failure is not None
+    assert update.failure.code == "5.2.2" and update.detail["bounce"] == "hard"
+    herald, sent = _exchange(
+        [], ["b@example.org"], knobs={"reply_rate": 1.0, "reply_texts": ["Sounds good"]}
+    )
+    (reply,) = herald.events
+    assert isinstance(reply, InboundMessage) and reply.text == "Sounds good"
+    assert reply.in_reply_to[0] == sent[0].provider_message_id

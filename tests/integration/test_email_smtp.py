@@ -303,3 +303,29 @@ def test_received_messages_are_listed_over_http() -> None:
         assert row["recipients"] == ["ana@example.org"]
 
     _run(body)
+
+
+def test_random_rejections_use_the_scenario_codes() -> None:
+    scenario = Scenario(email=ChannelScenario(reject_rate=1.0, reject_codes=["5.2.2"]))
+
+    async def body(sandbox: SandboxServer) -> None:
+        result = await _send(_client(sandbox), _message())
+        assert isinstance(result, SendTerminal)
+        assert result.failure.code == "5.2.2"
+        assert result.failure.detail is not None and result.failure.detail.startswith("552")
+        assert sandbox.log.requests_rejected == 1
+
+    _run(body, scenario)
+
+
+def test_internationalised_mailbox_is_sent_with_smtputf8() -> None:
+    async def body(sandbox: SandboxServer) -> None:
+        assert sandbox.context is not None
+        result = await _send(_client(sandbox), _message("josé@example.org"))
+        assert isinstance(result, SendAccepted)
+        (received,) = sandbox.context.mailbox.messages()
+        assert received.recipients == ("josé@example.org",)
+        assert "SMTPUTF8" in received.mail_options
+        assert received.parsed()["To"] == "josé@example.org"
+
+    _run(body)

@@ -117,8 +117,11 @@ def compose_email(
     mail = _body(content)
     mail["From"] = formataddr((settings.from_name or "", settings.from_address), charset="utf-8")
     mail["To"] = recipient.smtp_address
-    # compat32 folds Header objects into RFC 2047 words; typeshed only knows str.
-    mail["Subject"] = _encoded(one_line(content.subject))  # type: ignore[assignment]
+    subject = one_line(content.subject)
+    if not (subject.isascii() or recipient.needs_smtputf8):
+        # compat32 folds Header objects into RFC 2047 words; typeshed only knows str.
+        subject = Header(subject, "utf-8")  # type: ignore[assignment]
+    mail["Subject"] = subject
     mail["Date"] = format_datetime(now)
     mail["Message-ID"] = message_id
     if settings.reply_to_address is not None:
@@ -151,10 +154,6 @@ def _text_part(text: str, subtype: str) -> Message:
     part = MIMEBase("text", subtype)
     part.set_payload(text, _UTF8_QP)
     return part
-
-
-def _encoded(text: str) -> str | Header:
-    return text if text.isascii() else Header(text, "utf-8")
 
 
 def _add_threading(mail: Message, content: EmailContent) -> None:
