@@ -329,3 +329,28 @@ def test_internationalised_mailbox_is_sent_with_smtputf8() -> None:
         assert received.parsed()["To"] == "josé@example.org"
 
     _run(body)
+
+
+def test_relay_without_auth_or_starttls_is_an_integration_fault() -> None:
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        handler = _DropsSecondTransaction()
+        server = await loop.create_server(
+            lambda: aiosmtpd_smtp.SMTP(handler, hostname="relay.test", loop=loop), "127.0.0.1", 0
+        )
+        port = server.sockets[0].getsockname()[1]
+        try:
+            result = await _send(create_client(make_settings(port=port)), _message())
+            starttls = await _send(
+                create_client(make_settings(port=port, security="starttls")), _message()
+            )
+        finally:
+            server.close()
+        assert isinstance(result, SendTerminal) and result.integration_fault
+        assert result.failure.code == "auth_unsupported"
+        # A relay that offers no STARTTLS must not get the password in clear.
+        assert isinstance(starttls, SendTerminal) and starttls.integration_fault
+        assert starttls.failure.code == "tls_failed"
+        assert handler.accepted == []
+
+    asyncio.run(main())

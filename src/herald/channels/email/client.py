@@ -213,11 +213,11 @@ def _open_failure(exc: Exception, phase: Phase) -> SendResult:
     if isinstance(exc, aiosmtplib.SMTPServerDisconnected):
         return retryable("disconnected", str(exc))
     message = str(exc)
+    if phase is Phase.AUTH:  # login() refused before asking: no AUTH offered
+        return integration_fault("auth_unsupported", message)
     if "STARTTLS" in message:
         return integration_fault("tls_failed", message)
-    if "AUTH" in message:
-        return integration_fault("auth_unsupported", message)
-    return integration_fault("connection_failed", message)
+    return retryable("connection_failed", message)
 
 
 def _caused_by_tls(exc: BaseException) -> bool:
