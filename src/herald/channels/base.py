@@ -98,6 +98,8 @@ class EmailContent:
     html: str | None = None
     in_reply_to: str | None = None
     references: tuple[str, ...] = ()
+    # Campaign or list the one-click unsubscribe link names (None: every list).
+    list_id: str | None = None
 
 
 MessageContent = (
@@ -191,6 +193,8 @@ class InboundMessage:
     in_reply_to: tuple[str, ...] = ()  # provider message ids or Message-IDs we sent
     payload: str | None = None  # button payload, pressed digits
     correlation_key: str | None = None
+    subject: str | None = None  # email only
+    full_text: str | None = None  # email: the whole body, ``text`` without the quoted part
 
     @property
     def dedupe_key(self) -> str:

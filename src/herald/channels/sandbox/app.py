@@ -6,12 +6,13 @@ from collections.abc import Callable
 
 from aiohttp import web
 
+from herald.channels.sandbox import smtp
 from herald.channels.sandbox.context import SandboxContext
 
 RouteInstaller = Callable[[web.Application, SandboxContext], None]
 
 # Each emulated provider contributes one installer that adds its routes.
-PROVIDERS: list[RouteInstaller] = []
+PROVIDERS: list[RouteInstaller] = [smtp.install]
 
 CONTEXT_KEY = web.AppKey("sandbox_context", SandboxContext)
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from herald.channels.sandbox.log import SandboxLog
+from herald.channels.sandbox.mailbox import SmtpMailbox
 from herald.channels.sandbox.scenario import ChannelScenario, Scenario
 from herald.channels.sandbox.webhooks import WebhookSender
 
@@ -19,6 +20,7 @@ class SandboxContext:
     log: SandboxLog
     webhooks: WebhookSender
     rng: random.Random = field(default_factory=random.Random)
+    mailbox: SmtpMailbox = field(default_factory=SmtpMailbox)  # the SMTP server's inbox
 
     @classmethod
     def create(cls, scenario: Scenario, log: SandboxLog, webhooks: WebhookSender) -> SandboxContext:

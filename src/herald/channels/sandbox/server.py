@@ -21,6 +21,7 @@ from herald.channels.sandbox.app import create_sandbox_app
 from herald.channels.sandbox.context import SandboxContext
 from herald.channels.sandbox.log import SandboxLog
 from herald.channels.sandbox.scenario import Scenario
+from herald.channels.sandbox.smtp import create_smtp_server
 from herald.channels.sandbox.webhooks import WebhookSender
 
 LOOPBACK = "127.0.0.1"
@@ -39,7 +40,7 @@ class AuxiliaryServer(Protocol):
 AuxiliaryFactory = Callable[[SandboxContext], AuxiliaryServer]
 
 # Protocol servers beside the HTTP API (e.g. SMTP), keyed by name.
-AUXILIARY_SERVERS: list[AuxiliaryFactory] = []
+AUXILIARY_SERVERS: list[AuxiliaryFactory] = [create_smtp_server]
 
 
 class SandboxServer:
