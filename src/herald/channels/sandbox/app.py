@@ -7,11 +7,16 @@ from collections.abc import Callable
 from aiohttp import web
 
 from herald.channels.sandbox.context import SandboxContext
+from herald.channels.sandbox.infobip import install as install_infobip
+from herald.channels.sandbox.twilio import install as install_twilio
 
 RouteInstaller = Callable[[web.Application, SandboxContext], None]
 
 # Each emulated provider contributes one installer that adds its routes.
-PROVIDERS: list[RouteInstaller] = []
+PROVIDERS: list[RouteInstaller] = [
+    install_infobip,
+    install_twilio,
+]
 
 CONTEXT_KEY = web.AppKey("sandbox_context", SandboxContext)
 

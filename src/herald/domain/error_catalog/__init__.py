@@ -70,5 +70,10 @@ def build_catalog() -> ErrorCatalog:
 def _provider_entries() -> list[tuple[ErrorEntry, ...]]:
     # Each provider module contributes ENTRIES; imported here, not at package
     # import, so a module can import ErrorEntry from this package.
+    from herald.domain.error_catalog.infobip import ENTRIES as INFOBIP_ENTRIES
+    from herald.domain.error_catalog.twilio import ENTRIES as TWILIO_ENTRIES
+
     entries: list[tuple[ErrorEntry, ...]] = []
+    entries.append(INFOBIP_ENTRIES)
+    entries.append(TWILIO_ENTRIES)
     return entries
