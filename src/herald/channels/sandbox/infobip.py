@@ -92,42 +92,47 @@ class InfobipEmulator:
         if request.headers.get("Authorization", "") == self._authorization:
             return None
         self._context.log.requests_rejected += 1
-        body = {"requestError": {"serviceException": {"messageId": "UNAUTHORIZED"}}}
-        body["requestError"]["serviceException"]["text"] = "Invalid login details"
-        return web.json_response(body, status=401)
+        exception = {"messageId": "UNAUTHORIZED", "text": "Invalid login details"}
+        return web.json_response({"requestError": {"serviceException": exception}}, status=401)
 
     async def _send(self, request: web.Request, flavour: str) -> web.Response:
         await self._context.simulate_latency(self._scenario)
         refused = self._check_auth(request)
         if refused is not None:
             return refused
+        claimed: set[str] = set()  # message ids taken by this request, kept only if it passes
         try:
             submissions = read_submissions(await request.read(), flavour)
-            results = [self._decide(s, d, flavour) for s in submissions for d in s.destinations]
+            results = [
+                self._decide(s, d, flavour, claimed) for s in submissions for d in s.destinations
+            ]
         except RequestRefusedError as refusal:
             self._context.log.requests_rejected += 1
             return refusal.response
+        self._seen_message_ids |= claimed
         accepted = [r for r in results if isinstance(r, _Accepted)]
         self._after_accept(accepted, flavour)
         answers = [_answer(r, flavour) for r in results]
         return web.json_response({"bulkId": self._context.token(8), "messages": answers})
 
     def _decide(
-        self, submission: Submission, destination: Destination, flavour: str
+        self, submission: Submission, destination: Destination, flavour: str, claimed: set[str]
     ) -> _Accepted | tuple[Destination, str]:
         """Accept one destination, or name the status it is rejected with."""
         segments = count_segments(submission.text)
-        rejection = self._rejection(destination, segments, flavour)
+        rejection = self._rejection(destination, segments, flavour, claimed)
         if rejection is not None:
             return destination, rejection
-        self._seen_message_ids.add(destination.message_id)
+        claimed.add(destination.message_id)
         return _Accepted(submission, destination, segments)
 
-    def _rejection(self, destination: Destination, segments: int, flavour: str) -> str | None:
+    def _rejection(
+        self, destination: Destination, segments: int, flavour: str, claimed: set[str]
+    ) -> str | None:
         digits = destination.to.removeprefix("+")
         if not digits.isdigit() or not 6 <= len(digits) <= 15:
             return "REJECTED_DESTINATION"
-        if destination.message_id in self._seen_message_ids:
+        if destination.message_id in self._seen_message_ids or destination.message_id in claimed:
             return "REJECTED_DUPLICATE_MESSAGE_ID"
         if segments > MAX_PARTS:
             return "REJECTED_MESSAGE_TOO_LONG"
