@@ -3,9 +3,9 @@
 The sandbox (with a stand-in for Herald's webhook endpoints answering 200)
 runs in its own process, as a real provider would; this process runs only
 Herald's real clients over loopback HTTP with a given number of sends in
-flight. The figure printed is sends per second per provider. Every send must
-be accepted exactly once (checked against the sandbox's log), so the figure
-is for correct work only.
+flight. It prints sends per second per provider and the client's own CPU
+time per send. Every send must be accepted exactly once (checked against the
+sandbox's log), so the figures are for correct work only.
 
     .venv/bin/python bench/sms_voice_send_rate.py --count 4000 --in-flight 200 --latency-ms 100
 """
@@ -88,8 +88,14 @@ def _provider_process(latency_ms: float, out: Queue[Any], stop: Event) -> None:
 # --- the client side ------------------------------------------------------------------
 
 
-async def _drive(client: ChannelClient, make: MessageFactory, count: int, in_flight: int) -> float:
-    """Sends per second for ``count`` sends with at most ``in_flight`` outstanding."""
+async def _drive(
+    client: ChannelClient, make: MessageFactory, count: int, in_flight: int
+) -> tuple[float, float]:
+    """Sends per second, and this process's CPU microseconds per send.
+
+    The CPU figure is the client's own cost, independent of how fast the
+    sandbox answers: one core divided by it is the client's ceiling.
+    """
     slots = asyncio.Semaphore(in_flight)
 
     async def one(n: int) -> None:
@@ -98,14 +104,15 @@ async def _drive(client: ChannelClient, make: MessageFactory, count: int, in_fli
             if not isinstance(result, SendAccepted):
                 raise RuntimeError(f"send {n} not accepted: {result}")
 
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     await asyncio.gather(*(one(n) for n in range(count)))
-    return count / (time.perf_counter() - started)
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+    return count / elapsed, cpu / count * 1e6
 
 
 async def _send_all(
     count: int, in_flight: int, sandbox_url: str, sink_url: str
-) -> dict[str, float]:
+) -> dict[str, tuple[float, float]]:
     async with create_client_session() as session:
         infobip_settings = InfobipSettings(
             base_url=sandbox_url,
@@ -128,7 +135,7 @@ async def _send_all(
         }
 
 
-def run(count: int, in_flight: int, latency_ms: float) -> dict[str, float]:
+def run(count: int, in_flight: int, latency_ms: float) -> dict[str, tuple[float, float]]:
     spawn = multiprocessing.get_context("spawn")
     out: Queue[Any] = spawn.Queue()
     stop = spawn.Event()
@@ -153,9 +160,9 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=float, default=100.0)
     args = parser.parse_args()
     rates = run(args.count, args.in_flight, args.latency_ms)
-    for provider, rate in rates.items():
+    for provider, (rate, cpu_us) in rates.items():
         print(
-            f"{provider}: {rate:,.0f} sends/s "
+            f"{provider}: {rate:,.0f} sends/s, client CPU {cpu_us:,.0f} µs/send "
             f"({args.count} sends, {args.in_flight} in flight, {args.latency_ms:g} ms latency)"
         )
 

@@ -270,7 +270,7 @@ def test_part_counts_follow_the_alphabet_and_overlong_texts_are_refused() -> Non
 
 def test_a_slow_answer_is_unknown_and_never_resent() -> None:
     async def scenario() -> None:
-        async with _world({"latency_ms": 300}, timeout_seconds=0.05) as world:
+        async with _world({"latency_ms": 200}, timeout_seconds=0.05) as world:
             result = await world.client.send(_sms("k1"))
             assert isinstance(result, SendUnknown)
             assert "no answer" in result.reason

@@ -286,7 +286,7 @@ def test_tampered_or_unsigned_callbacks_are_refused() -> None:
 
 def test_a_slow_answer_is_unknown_and_an_unreachable_api_retryable() -> None:
     async def scenario() -> None:
-        async with _world({"latency_ms": 300}, timeout_seconds=0.05) as world:
+        async with _world({"latency_ms": 200}, timeout_seconds=0.05) as world:
             result = await world.client.send(_call())
             assert isinstance(result, SendUnknown) and "no answer" in result.reason
             port = world.sandbox.ports["http"]

@@ -62,6 +62,7 @@ __all__ = [
     "InfobipApiFlavour",
     "InfobipSettings",
     "InfobipSmsClient",
+    "build_request",
     "classify_send_answer",
     "create_client",
     "message_id_for",
@@ -166,28 +167,29 @@ def build_request(
     settings: InfobipSettings, message: OutboundMessage
 ) -> tuple[str, dict[str, Any]]:
     """Path and JSON body that send ``message``; pure, so tests read the wire shape."""
-    if not isinstance(message.content, SmsContent):
+    content = message.content
+    if not isinstance(content, SmsContent):
         raise ValidationError(
-            f"Infobip SMS sends SmsContent, not {type(message.content).__name__}", field="content"
+            f"Infobip SMS sends SmsContent, not {type(content).__name__}", field="content"
         )
     destination = {
         "to": message.to.strip().removeprefix("+"),
         "messageId": message_id_for(message.key),
     }
     if settings.api_flavour is InfobipApiFlavour.V2:
-        return "/sms/2/text/advanced", {"messages": [_v2_message(settings, message, destination)]}
+        v2 = _v2_message(settings, message.key, content.text, destination)
+        return "/sms/2/text/advanced", {"messages": [v2]}
     body = {
-        "messages": [_v3_message(settings, message, destination)],
+        "messages": [_v3_message(settings, message.key, content.text, destination)],
         "options": {"includeSmsCountInResponse": True},
     }
     return "/sms/3/messages", body
 
 
 def _v3_message(
-    settings: InfobipSettings, message: OutboundMessage, destination: dict[str, str]
+    settings: InfobipSettings, key: str, text: str, destination: dict[str, str]
 ) -> dict[str, Any]:
-    assert isinstance(message.content, SmsContent)
-    webhooks: dict[str, Any] = {"callbackData": message.key}
+    webhooks: dict[str, Any] = {"callbackData": key}
     url = settings.delivery_url()
     if url is not None:
         webhooks["delivery"] = {"url": url, "intermediateReport": False, "notify": True}
@@ -195,7 +197,7 @@ def _v3_message(
     body: dict[str, Any] = {
         "sender": settings.sender,
         "destinations": [destination],
-        "content": {"text": message.content.text},
+        "content": {"text": text},
         "webhooks": webhooks,
     }
     if settings.validity_period_minutes is not None:
@@ -206,14 +208,13 @@ def _v3_message(
 
 
 def _v2_message(
-    settings: InfobipSettings, message: OutboundMessage, destination: dict[str, str]
+    settings: InfobipSettings, key: str, text: str, destination: dict[str, str]
 ) -> dict[str, Any]:
-    assert isinstance(message.content, SmsContent)
     body: dict[str, Any] = {
         "from": settings.sender,
         "destinations": [destination],
-        "text": message.content.text,
-        "callbackData": message.key,
+        "text": text,
+        "callbackData": key,
     }
     url = settings.delivery_url()
     if url is not None:
