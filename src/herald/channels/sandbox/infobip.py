@@ -152,7 +152,7 @@ class InfobipEmulator:
             url, report = self._delivery_report(item, flavour, now)
             if url is not None:
                 reports.setdefault(url, []).append(report)
-        delay = self._context.scenario.seconds(self._scenario.delivery_delay_seconds)
+        delay = self._real(self._scenario.delivery_delay_seconds)
         for url, results in reports.items():
             headers = {"Content-Type": "application/json"}
             if url == self._context.webhook_url(DELIVERY_PATH):
@@ -180,7 +180,8 @@ class InfobipEmulator:
             self._maybe_reply(item)
         else:
             status, error = _failure_objects(fail_code)
-        done_at = now + timedelta(seconds=self._scenario.delivery_delay_seconds)
+        # Stamped with the wall-clock time the report actually goes out.
+        done_at = now + timedelta(seconds=self._real(self._scenario.delivery_delay_seconds))
         report = {
             "bulkId": item.submission.bulk_id,
             "messageId": item.destination.message_id,
@@ -197,6 +198,10 @@ class InfobipEmulator:
         }
         url = item.submission.notify_url if item.submission.wants_report else None
         return url or self._context.webhook_url(DELIVERY_PATH), report
+
+    def _real(self, scenario_seconds: float) -> float:
+        """Real seconds for a scenario delay (time compression applied)."""
+        return self._context.scenario.seconds(scenario_seconds)
 
     def _fail_code(self, to: str) -> str | None:
         rule = self._scenario.rule_for("+" + to.removeprefix("+"))
@@ -215,7 +220,7 @@ class InfobipEmulator:
         if url is None or text is None:
             return
         delay = self._scenario.delivery_delay_seconds + self._scenario.reply_delay_seconds
-        received_at = self._context.now() + timedelta(seconds=delay)
+        received_at = self._context.now() + timedelta(seconds=self._real(delay))
         body = _inbound_body(
             self._context, item.destination.to, self._context.scenario.credentials.infobip_number
         )
@@ -228,7 +233,7 @@ class InfobipEmulator:
             url,
             json.dumps(body).encode(),
             headers,
-            delay_seconds=self._context.scenario.seconds(delay),
+            delay_seconds=self._real(delay),
         )
 
 

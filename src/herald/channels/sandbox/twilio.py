@@ -25,7 +25,7 @@ from __future__ import annotations
 import base64
 import binascii
 import xml.etree.ElementTree as ET
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.utils import format_datetime
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -161,9 +161,8 @@ class TwilioEmulator:
         delay = self._scenario.delivery_delay_seconds
         for step in plan.steps:
             if callback and step.event in events:
-                fields = plan.callback_fields(step, self._sid) | {
-                    "Timestamp": _rfc2822(self._context)
-                }
+                at = self._context.now() + timedelta(seconds=self._real(step.at_fraction * delay))
+                fields = plan.callback_fields(step, self._sid) | {"Timestamp": format_datetime(at)}
                 self._post(callback, fields, step.at_fraction * delay)
         if plan.gather_url is not None and plan.digits is not None:
             fields = plan.callback_fields(GATHER_STEP, self._sid) | {"Digits": plan.digits}
@@ -175,10 +174,12 @@ class TwilioEmulator:
             "Content-Type": "application/x-www-form-urlencoded",
             SIGNATURE_HEADER: compute_signature(url, pairs, self._token),
         }
-        delay = self._context.scenario.seconds(scenario_delay)
         self._context.webhooks.schedule(
-            url, urlencode(pairs).encode(), headers, delay_seconds=delay
+            url, urlencode(pairs).encode(), headers, delay_seconds=self._real(scenario_delay)
         )
+
+    def _real(self, scenario_seconds: float) -> float:
+        return self._context.scenario.seconds(scenario_seconds)
 
 
 def _basic_credentials(header: str) -> tuple[str, str] | None:
@@ -198,10 +199,6 @@ def _twiml_problem(twiml: str) -> str | None:
     except ET.ParseError as exc:
         return str(exc)
     return None if root.tag == "Response" else f"root element is <{root.tag}>, not <Response>"
-
-
-def _rfc2822(context: SandboxContext) -> str:
-    return format_datetime(context.now(), usegmt=False)
 
 
 def _account_resource(sid: str, now: datetime) -> dict[str, Any]:
