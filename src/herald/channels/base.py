@@ -130,6 +130,7 @@ class OutboundMessage:
 class SendAccepted:
     provider_message_id: str
     provider_status: str | None = None
+    segments: int | None = None  # billed parts (SMS segments) when the provider says
 
 
 @dataclass(frozen=True)

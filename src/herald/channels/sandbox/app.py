@@ -8,11 +8,13 @@ from aiohttp import web
 
 from herald.channels.sandbox import smtp
 from herald.channels.sandbox.context import SandboxContext
+from herald.channels.sandbox.infobip import install as install_infobip
+from herald.channels.sandbox.twilio import install as install_twilio
 
 RouteInstaller = Callable[[web.Application, SandboxContext], None]
 
 # Each emulated provider contributes one installer that adds its routes.
-PROVIDERS: list[RouteInstaller] = [smtp.install]
+PROVIDERS: list[RouteInstaller] = [smtp.install, install_infobip, install_twilio]
 
 CONTEXT_KEY = web.AppKey("sandbox_context", SandboxContext)
 

@@ -101,7 +101,11 @@ class SandboxServer:
             await self._session.close()
 
     async def __aenter__(self) -> SandboxServer:
-        await self.start()
+        try:
+            await self.start()
+        except BaseException:
+            await self.stop()  # a half-started sandbox must not leak its session or ports
+            raise
         return self
 
     async def __aexit__(

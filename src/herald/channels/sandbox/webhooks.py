@@ -13,6 +13,7 @@ import logging
 from collections.abc import Mapping
 
 import aiohttp
+import yarl
 
 from herald.channels.sandbox.log import SandboxLog
 
@@ -48,7 +49,10 @@ class WebhookSender:
             await asyncio.sleep(delay_seconds)
         for attempt, backoff in enumerate((*RETRY_DELAYS_SECONDS, None)):
             try:
-                async with self._session.post(url, data=body, headers=headers) as response:
+                # encoded=True: request the URL byte for byte as Herald gave it, since
+                # signatures (Twilio) cover the exact URL, percent-escapes included.
+                target = yarl.URL(url, encoded=True)
+                async with self._session.post(target, data=body, headers=headers) as response:
                     await response.read()
                     if response.status < 500 and response.status != 429:
                         self._count(ok=response.status < 300, url=url, status=response.status)

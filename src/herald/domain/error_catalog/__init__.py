@@ -70,8 +70,6 @@ def build_catalog() -> ErrorCatalog:
 def _provider_entries() -> list[tuple[ErrorEntry, ...]]:
     # Each provider module contributes ENTRIES; imported here, not at package
     # import, so a module can import ErrorEntry from this package.
-    from herald.domain.error_catalog import smtp
+    from herald.domain.error_catalog import infobip, smtp, twilio
 
-    entries: list[tuple[ErrorEntry, ...]] = []
-    entries.append(smtp.ENTRIES)
-    return entries
+    return [infobip.ENTRIES, smtp.ENTRIES, twilio.ENTRIES]
