@@ -70,5 +70,8 @@ def build_catalog() -> ErrorCatalog:
 def _provider_entries() -> list[tuple[ErrorEntry, ...]]:
     # Each provider module contributes ENTRIES; imported here, not at package
     # import, so a module can import ErrorEntry from this package.
+    from herald.domain.error_catalog import whatsapp
+
     entries: list[tuple[ErrorEntry, ...]] = []
+    entries.append(whatsapp.ENTRIES)
     return entries
