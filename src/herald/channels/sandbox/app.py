@@ -6,12 +6,14 @@ from collections.abc import Callable
 
 from aiohttp import web
 
+from herald.channels.sandbox import whatsapp
 from herald.channels.sandbox.context import SandboxContext
 
 RouteInstaller = Callable[[web.Application, SandboxContext], None]
 
 # Each emulated provider contributes one installer that adds its routes.
 PROVIDERS: list[RouteInstaller] = []
+PROVIDERS.append(whatsapp.install)
 
 CONTEXT_KEY = web.AppKey("sandbox_context", SandboxContext)
 
