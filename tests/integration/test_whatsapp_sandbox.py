@@ -181,6 +181,28 @@ def test_scripted_reply_and_unread_messages() -> None:
     asyncio.run(run())
 
 
+def test_a_scripted_number_is_shielded_from_random_outcomes() -> None:
+    async def run() -> None:
+        async with _receiver() as (received, herald_url):
+            rules = [ScriptedRule(match=TO, reply="Hola")]
+            scenario = _scenario(herald_url, reject_rate=1.0, fail_rate=1.0, rules=rules)
+            async with SandboxServer(scenario) as sandbox, create_client_session() as session:
+                client = create_client(_settings(sandbox.base_url), session)
+                assert isinstance(
+                    await client.send(OutboundMessage("a", TO, REMINDER)), SendAccepted
+                )
+                other = await client.send(OutboundMessage("b", "+34600999999", REMINDER))
+                assert not isinstance(other, SendAccepted)
+                await sandbox.drain()
+                events = _events(received)
+                assert DeliveryStatus.FAILED not in {
+                    e.status for e in events if isinstance(e, DeliveryUpdate)
+                }
+                assert [e.text for e in events if isinstance(e, InboundMessage)] == ["Hola"]
+
+    asyncio.run(run())
+
+
 def test_a_person_writing_first_posts_an_inbound_webhook() -> None:
     async def run() -> None:
         async with (

@@ -28,9 +28,11 @@ from aiohttp import web
 
 from herald.channels.sandbox.context import SandboxContext
 from herald.channels.sandbox.log import AcceptedSend
+from herald.channels.sandbox.scenario import ScriptedRule
 from herald.channels.sandbox.whatsapp_templates import RequestError, check_template
 from herald.channels.sandbox.whatsapp_webhooks import (
     SERVICE_WINDOW_SECONDS,
+    WEBHOOK_PATH,
     ServiceWindows,
     error_title,
     post_webhook,
@@ -212,7 +214,9 @@ def _window_or_scenario_refusal(sandbox: WhatsAppSandbox, send: _Send) -> Reques
         )
     channel = context.scenario.whatsapp
     rule = channel.rule_for("+" + send.wa_id)
-    if rule is not None and rule.reject is not None:
+    if rule is not None:  # a scripted number gets exactly its rule's outcomes
+        if rule.reject is None:
+            return None
         return _scenario_error(rule.reject, f"scripted rejection for numbers matching {rule.match}")
     if context.chance(channel.reject_rate):
         return _scenario_error(context.pick(channel.reject_codes, "131000"), "random rejection")
@@ -247,15 +251,42 @@ def _accept(sandbox: WhatsAppSandbox, send: _Send, to: str) -> web.Response:
     return web.json_response(body)
 
 
+@dataclass(frozen=True)
+class _Outcome:
+    fail_code: str | None
+    is_read: bool
+    reply: str | None
+
+
+def _draw_outcome(context: SandboxContext, rule: ScriptedRule | None) -> _Outcome:
+    """A number matching a rule gets exactly the rule's outcomes; others follow the rates."""
+    channel = context.scenario.whatsapp
+    if rule is not None and rule.fail:
+        return _Outcome(rule.fail, False, None)
+    if rule is not None:
+        reply = rule.reply
+    elif context.chance(channel.fail_rate):
+        return _Outcome(context.pick(channel.fail_codes, "131026"), False, None)
+    else:
+        is_replying = context.chance(channel.reply_rate)
+        reply = context.pick(channel.reply_texts, "Yes, thanks!") if is_replying else None
+    # Whoever replies has read the message.
+    return _Outcome(None, reply is not None or context.chance(channel.read_rate), reply)
+
+
 def _schedule_outcome(sandbox: WhatsAppSandbox, send: _Send, wamid: str) -> None:
-    """Status webhooks (sent → delivered → read, or failed) and maybe a reply."""
+    """Status webhooks (sent → delivered → read, or failed) and maybe a reply.
+
+    Read comes halfway between delivery and the reply delay; the reply after
+    ``delivery_delay_seconds + reply_delay_seconds`` (scenario time).
+    """
     context = sandbox.context
-    if context.webhook_url("/") is None:
+    if context.webhook_url(WEBHOOK_PATH) is None:
         return
     channel = context.scenario.whatsapp
-    rule = channel.rule_for("+" + send.wa_id)
+    outcome = _draw_outcome(context, channel.rule_for("+" + send.wa_id))
     delivered_after = context.scenario.seconds(channel.delivery_delay_seconds)
-    reply_after = context.scenario.seconds(channel.reply_delay_seconds)
+    reply_after = delivered_after + context.scenario.seconds(channel.reply_delay_seconds)
     now = context.now()
 
     def status(name: str, after: float, error_code: str | None = None) -> None:
@@ -271,21 +302,15 @@ def _schedule_outcome(sandbox: WhatsAppSandbox, send: _Send, wamid: str) -> None
         )
         post_webhook(context, value, after)
 
-    fail_code = rule.fail if rule is not None and rule.fail else None
-    if fail_code is None and context.chance(channel.fail_rate):
-        fail_code = context.pick(channel.fail_codes, "131026")
-    if fail_code is not None:
-        status("failed", delivered_after, fail_code)
+    if outcome.fail_code is not None:
+        status("failed", delivered_after, outcome.fail_code)
         return
     status("sent", 0.0)
     status("delivered", delivered_after)
-    reply = rule.reply if rule is not None and rule.reply else None
-    if reply is None and context.chance(channel.reply_rate):
-        reply = context.pick(channel.reply_texts, "Yes, thanks!")
-    if reply is not None or context.chance(channel.read_rate):
-        status("read", delivered_after + reply_after / 2)
-    if reply is not None:
-        _person_replies(sandbox, send.wa_id, reply, delivered_after + reply_after)
+    if outcome.is_read:
+        status("read", (delivered_after + reply_after) / 2)
+    if outcome.reply is not None:
+        _person_replies(sandbox, send.wa_id, outcome.reply, reply_after)
 
 
 def _person_replies(sandbox: WhatsAppSandbox, wa_id: str, text: str, after: float) -> str:
@@ -311,7 +336,7 @@ async def _person_writes(request: web.Request) -> web.Response:
             {"error": "expected JSON {'from': '+34600111222', 'text': 'Hello'}"}, status=400
         )
     wamid = _person_replies(sandbox, wa_id, text, 0.0)
-    webhook = sandbox.context.webhook_url("/webhooks/whatsapp")
+    webhook = sandbox.context.webhook_url(WEBHOOK_PATH)
     return web.json_response({"id": wamid, "webhook_url": webhook})
 
 
