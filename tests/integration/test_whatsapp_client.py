@@ -12,6 +12,7 @@ import aiohttp
 from aiohttp import web
 
 from herald.channels.base import (
+    ChannelClient,
     OutboundMessage,
     SendAccepted,
     SendResult,
@@ -25,7 +26,7 @@ from herald.channels.base import (
 from herald.channels.http import create_client_session
 from herald.channels.sandbox.scenario import ChannelScenario, Scenario, ScriptedRule
 from herald.channels.sandbox.server import SandboxServer
-from herald.channels.whatsapp import WhatsAppClient, WhatsAppSettings, create_client
+from herald.channels.whatsapp import WhatsAppSettings, create_client
 from herald.testing import FakeClock
 
 TO = "+34600111222"
@@ -46,7 +47,7 @@ def _settings(base_url: str, **overrides: Any) -> WhatsAppSettings:
     return WhatsAppSettings.model_validate(data)
 
 
-Body = Callable[[WhatsAppClient, SandboxServer], Awaitable[None]]
+Body = Callable[[ChannelClient, SandboxServer], Awaitable[None]]
 
 
 def _run(body: Body, scenario: Scenario | None = None, **settings: Any) -> None:
@@ -62,7 +63,7 @@ def _whatsapp(**knobs: Any) -> Scenario:
 
 
 def test_accepted_template_is_logged_with_its_correlation_key() -> None:
-    async def body(client: WhatsAppClient, sandbox: SandboxServer) -> None:
+    async def body(client: ChannelClient, sandbox: SandboxServer) -> None:
         result = await client.send(OutboundMessage("camp-1:contact-7:step-0", TO, REMINDER))
         assert isinstance(result, SendAccepted)
         assert result.provider_message_id.startswith("wamid.")
@@ -81,7 +82,7 @@ def test_accepted_template_is_logged_with_its_correlation_key() -> None:
     _run(body)
 
 
-async def _terminal(client: WhatsAppClient, content: Any, to: str = TO) -> SendTerminal:
+async def _terminal(client: ChannelClient, content: Any, to: str = TO) -> SendTerminal:
     result = await client.send(OutboundMessage("k", to, content))
     assert isinstance(result, SendTerminal), result
     assert not result.integration_fault
@@ -89,7 +90,7 @@ async def _terminal(client: WhatsAppClient, content: Any, to: str = TO) -> SendT
 
 
 def test_template_problems_are_terminal_with_the_provider_code() -> None:
-    async def body(client: WhatsAppClient, sandbox: SandboxServer) -> None:
+    async def body(client: ChannelClient, sandbox: SandboxServer) -> None:
         wrong_count = WhatsAppTemplateContent("appointment_reminder", "es", ("Ana",))
         assert (await _terminal(client, wrong_count)).failure.code == "132000"
         unknown = WhatsAppTemplateContent("appointment_reminder", "fr", ("Ana", "10:00"))
@@ -112,7 +113,7 @@ def test_template_problems_are_terminal_with_the_provider_code() -> None:
 
 
 def test_free_form_outside_the_window_is_refused_without_a_call() -> None:
-    async def body(client: WhatsAppClient, sandbox: SandboxServer) -> None:
+    async def body(client: ChannelClient, sandbox: SandboxServer) -> None:
         stale = datetime.now(UTC) - timedelta(days=2)
         for last_inbound_at in (None, stale):
             result = await _terminal(client, WhatsAppTextContent("Hola", last_inbound_at))
@@ -125,7 +126,7 @@ def test_free_form_outside_the_window_is_refused_without_a_call() -> None:
 
 
 def test_the_sandbox_enforces_the_window_the_client_believed_open() -> None:
-    async def body(client: WhatsAppClient, sandbox: SandboxServer) -> None:
+    async def body(client: ChannelClient, sandbox: SandboxServer) -> None:
         just_now = WhatsAppTextContent("Hola", datetime.now(UTC))
         result = await _terminal(client, just_now)
         assert result.failure.code == "131047"
@@ -140,7 +141,7 @@ def test_the_sandbox_enforces_the_window_the_client_believed_open() -> None:
 
 
 def test_the_client_clock_decides_the_window() -> None:
-    async def body(client: WhatsAppClient, sandbox: SandboxServer) -> None:
+    async def body(client: ChannelClient, sandbox: SandboxServer) -> None:
         # Inbound 23 h before the fake "now": open for the client; the sandbox then decides.
         content = WhatsAppTextContent("Hola", clock.now() - timedelta(hours=23))
         result = await client.send(OutboundMessage("k", TO, content))
@@ -168,7 +169,7 @@ def test_scripted_rate_limits_are_retryable() -> None:
         ]
     )
 
-    async def body(client: WhatsAppClient, sandbox: SandboxServer) -> None:
+    async def body(client: ChannelClient, sandbox: SandboxServer) -> None:
         throughput = await client.send(OutboundMessage("a", "+15550010000", REMINDER))
         assert isinstance(throughput, SendRetryable)
         assert (throughput.failure.code, throughput.failure.http_status) == ("130429", 429)
@@ -184,7 +185,7 @@ def test_scripted_rate_limits_are_retryable() -> None:
 
 
 def test_random_rejections_use_the_scenario_codes() -> None:
-    async def body(client: WhatsAppClient, sandbox: SandboxServer) -> None:
+    async def body(client: ChannelClient, sandbox: SandboxServer) -> None:
         results = [await client.send(OutboundMessage(str(n), TO, REMINDER)) for n in range(4)]
         assert all(isinstance(r, SendTerminal) for r in results)
         assert {r.failure.code for r in results if isinstance(r, SendTerminal)} == {"131026"}
@@ -193,7 +194,7 @@ def test_random_rejections_use_the_scenario_codes() -> None:
 
 
 def test_bad_token_is_an_integration_fault() -> None:
-    async def body(client: WhatsAppClient, sandbox: SandboxServer) -> None:
+    async def body(client: ChannelClient, sandbox: SandboxServer) -> None:
         result = await client.send(OutboundMessage("k", TO, REMINDER))
         assert isinstance(result, SendTerminal) and result.integration_fault
         assert (result.failure.code, result.failure.http_status) == ("190", 401)
@@ -205,7 +206,7 @@ def test_bad_token_is_an_integration_fault() -> None:
 
 
 def test_unknown_phone_number_id_is_an_integration_fault() -> None:
-    async def body(client: WhatsAppClient, sandbox: SandboxServer) -> None:
+    async def body(client: ChannelClient, sandbox: SandboxServer) -> None:
         result = await client.send(OutboundMessage("k", TO, REMINDER))
         assert isinstance(result, SendTerminal) and result.integration_fault
         assert result.failure.code == "100"
@@ -215,7 +216,7 @@ def test_unknown_phone_number_id_is_an_integration_fault() -> None:
 
 
 def test_connection_check_names_the_number() -> None:
-    async def body(client: WhatsAppClient, sandbox: SandboxServer) -> None:
+    async def body(client: ChannelClient, sandbox: SandboxServer) -> None:
         check = await client.check_connection()
         assert check.connected
         assert check.reason == "connected as Herald Sandbox (+15550783881), quality GREEN"
@@ -224,7 +225,7 @@ def test_connection_check_names_the_number() -> None:
 
 
 def test_latency_beyond_the_timeout_leaves_the_outcome_unknown() -> None:
-    async def body(client: WhatsAppClient, sandbox: SandboxServer) -> None:
+    async def body(client: ChannelClient, sandbox: SandboxServer) -> None:
         result = await client.send(OutboundMessage("k", TO, REMINDER))
         assert isinstance(result, SendUnknown)
         assert "no answer" in result.reason

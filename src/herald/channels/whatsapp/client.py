@@ -12,6 +12,7 @@ from typing import Any
 import aiohttp
 
 from herald.channels.base import (
+    ChannelClient,
     ConnectionCheck,
     OutboundMessage,
     ProviderFailure,
@@ -138,6 +139,9 @@ def describe_connection(answer: HttpAnswer) -> ConnectionCheck:
 
 def create_client(
     settings: WhatsAppSettings, session: aiohttp.ClientSession, *, clock: Clock | None = None
-) -> WhatsAppClient:
-    """The integration registry's entry point for ``whatsapp`` integrations."""
+) -> ChannelClient:
+    """The integration registry's entry point for ``whatsapp`` integrations.
+
+    ``clock`` decides the 24-hour window check (a compressed clock in the demo).
+    """
     return WhatsAppClient(settings, session, clock=clock)
