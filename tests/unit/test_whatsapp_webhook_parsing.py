@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from herald.channels.base import DeliveryStatus, DeliveryUpdate, InboundMessage
 from herald.channels.whatsapp.events import parse_webhook, read_webhook
@@ -207,3 +209,39 @@ def test_malformed_payloads_name_what_is_wrong(raw: bytes, field: str) -> None:
     with pytest.raises(ValidationError) as caught:
         parse_webhook(raw)
     assert caught.value.field == field
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3)
+    ),
+    max_leaves=10,
+)
+KEYS = ["id", "status", "timestamp", "recipient_id", "errors", "from", "type", "text", "button"]
+
+
+@given(
+    key=st.sampled_from(KEYS),
+    value=JSON_VALUES,
+    fixture=st.sampled_from(["status_failed.json", "inbound_button.json"]),
+)
+def test_any_field_value_parses_or_is_refused_cleanly(key: str, value: Any, fixture: str) -> None:
+    document = json.loads((FIXTURES / fixture).read_bytes())
+    change = document["entry"][0]["changes"][0]["value"]
+    item = (change.get("statuses") or change.get("messages"))[0]
+    item[key] = value
+    try:
+        events = parse_webhook(json.dumps(document).encode())
+    except ValidationError as exc:
+        assert exc.field
+    else:
+        assert len(events) <= 1
+
+
+@given(value=JSON_VALUES)
+def test_any_json_document_parses_or_is_refused_cleanly(value: Any) -> None:
+    try:
+        parse_webhook(json.dumps(value).encode())
+    except ValidationError as exc:
+        assert exc.field
