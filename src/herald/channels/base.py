@@ -55,19 +55,36 @@ class WhatsAppButtonParameter:
 
 
 @dataclass(frozen=True)
+class WhatsAppHeaderMedia:
+    """A media header parameter: by public ``link`` or by uploaded media ``media_id``."""
+
+    kind: str  # "image", "video" or "document"
+    link: str | None = None
+    media_id: str | None = None
+    filename: str | None = None  # documents only: the name shown to the person
+
+
+@dataclass(frozen=True)
 class WhatsAppTemplateContent:
     name: str
     language: str
     body_parameters: tuple[str, ...] = ()
     header_text: str | None = None
     buttons: tuple[WhatsAppButtonParameter, ...] = ()
+    header_media: WhatsAppHeaderMedia | None = None
 
 
 @dataclass(frozen=True)
 class WhatsAppTextContent:
-    """Free-form text: only accepted inside the 24-hour customer service window."""
+    """Free-form text: only accepted inside the 24-hour customer service window.
+
+    ``last_inbound_at`` is when the person last wrote to this number (None:
+    never); the client refuses the send before calling WhatsApp when it is
+    not within the last 24 hours.
+    """
 
     body: str
+    last_inbound_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -135,8 +152,12 @@ class SendAccepted:
 
 @dataclass(frozen=True)
 class SendRetryable:
+    """``max_attempts`` (None: the engine's own limit) caps retries of errors
+    that are only worth a few tries, such as WhatsApp's unknown error 1."""
+
     failure: ProviderFailure
     retry_after_seconds: float | None = None
+    max_attempts: int | None = None
 
 
 @dataclass(frozen=True)

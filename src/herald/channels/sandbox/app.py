@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from aiohttp import web
 
-from herald.channels.sandbox import smtp
+from herald.channels.sandbox import smtp, whatsapp
 from herald.channels.sandbox.context import SandboxContext
 from herald.channels.sandbox.infobip import install as install_infobip
 from herald.channels.sandbox.twilio import install as install_twilio
@@ -14,7 +14,12 @@ from herald.channels.sandbox.twilio import install as install_twilio
 RouteInstaller = Callable[[web.Application, SandboxContext], None]
 
 # Each emulated provider contributes one installer that adds its routes.
-PROVIDERS: list[RouteInstaller] = [smtp.install, install_infobip, install_twilio]
+PROVIDERS: list[RouteInstaller] = [
+    whatsapp.install,
+    install_infobip,
+    install_twilio,
+    smtp.install,
+]
 
 CONTEXT_KEY = web.AppKey("sandbox_context", SandboxContext)
 

@@ -70,6 +70,6 @@ def build_catalog() -> ErrorCatalog:
 def _provider_entries() -> list[tuple[ErrorEntry, ...]]:
     # Each provider module contributes ENTRIES; imported here, not at package
     # import, so a module can import ErrorEntry from this package.
-    from herald.domain.error_catalog import infobip, smtp, twilio
+    from herald.domain.error_catalog import infobip, smtp, twilio, whatsapp
 
-    return [infobip.ENTRIES, smtp.ENTRIES, twilio.ENTRIES]
+    return [whatsapp.ENTRIES, infobip.ENTRIES, twilio.ENTRIES, smtp.ENTRIES]

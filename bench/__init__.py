@@ -1,0 +1,1 @@
+"""Benchmarks: measured rates of Herald's moving parts against the sandbox."""
