@@ -8,6 +8,7 @@ shows them masked.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -16,13 +17,14 @@ import aiohttp
 import pydantic
 from pydantic import BaseModel, SecretStr
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from herald.channels.base import ConnectionCheck
 from herald.channels.registry import ProviderRegistry, ProviderSpec
 from herald.clock import Clock
 from herald.domain.channels import CHANNEL_OF_KIND, Channel, IntegrationKind
 from herald.domain.ids import IntegrationId
+from herald.engine.clients import ClientEntry
 from herald.errors import ConflictError, NotFoundError, ValidationError
 from herald.store.encryption import SecretBox
 from herald.store.integrations import IntegrationRow
@@ -225,3 +227,24 @@ def _get_row(session: Session, integration_id: IntegrationId) -> IntegrationRow:
     if row is None:
         raise NotFoundError(f"integration {integration_id} does not exist", field="integration_id")
     return row
+
+
+def client_builder(
+    services: IntegrationServices, sessions: sessionmaker[Session], http: aiohttp.ClientSession
+) -> Callable[[int], ClientEntry]:
+    """How the engine's client pool builds a client for a stored integration."""
+
+    def build(integration_id: int) -> ClientEntry:
+        with sessions() as session:
+            row = _get_row(session, IntegrationId(integration_id))
+            settings = services.provider_settings(session, IntegrationId(integration_id))
+            spec = services.registry.get(IntegrationKind(row.kind))
+            return ClientEntry(
+                client=spec.create_client(settings, http),
+                rate_per_second=row.rate_limit_per_second,
+                is_active=row.is_active,
+                health=row.health,
+                updated_at=row.updated_at,
+            )
+
+    return build

@@ -24,7 +24,10 @@ BigId = BigInteger().with_variant(Integer, "sqlite")
 
 class ProviderEventRow(Base):
     __tablename__ = "provider_events"
-    __table_args__ = (Index("ix_provider_events_unprocessed", "processed_at", "id"),)
+    __table_args__ = (
+        Index("ix_provider_events_unrouted", "routed_at", "id"),
+        Index("ix_provider_events_journey", "journey_id", "processed_at"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     dedupe_key: Mapped[str] = mapped_column(String(255), unique=True)
@@ -34,6 +37,12 @@ class ProviderEventRow(Base):
     correlation_key: Mapped[str | None] = mapped_column(String(255), index=True)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     received_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # Set by the router: which journey (and step) the event belongs to, if any.
+    routed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    journey_id: Mapped[int | None] = mapped_column(BigId)
+    step: Mapped[int | None] = mapped_column(Integer)
+    route: Mapped[str | None] = mapped_column(String(32))  # how it was matched, or why not
+    # Set by the journey worker once the event has been applied.
     processed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 20:13:30.624796
+Create Date: 2026-11-26 20:35:51.178751
 """
 
 from __future__ import annotations
@@ -49,6 +49,12 @@ def upgrade() -> None:
         sa.Column("correlation_key", sa.String(length=255), nullable=True),
         sa.Column("payload", sa.JSON(), nullable=False),
         sa.Column("received_at", herald.store.base.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("routed_at", herald.store.base.UtcDateTime(timezone=True), nullable=True),
+        sa.Column(
+            "journey_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
+        sa.Column("step", sa.Integer(), nullable=True),
+        sa.Column("route", sa.String(length=32), nullable=True),
         sa.Column("processed_at", herald.store.base.UtcDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_provider_events")),
         sa.UniqueConstraint("dedupe_key", name=op.f("uq_provider_events_dedupe_key")),
@@ -58,13 +64,14 @@ def upgrade() -> None:
             batch_op.f("ix_provider_events_correlation_key"), ["correlation_key"], unique=False
         )
         batch_op.create_index(
+            "ix_provider_events_journey", ["journey_id", "processed_at"], unique=False
+        )
+        batch_op.create_index(
             batch_op.f("ix_provider_events_provider_message_id"),
             ["provider_message_id"],
             unique=False,
         )
-        batch_op.create_index(
-            "ix_provider_events_unprocessed", ["processed_at", "id"], unique=False
-        )
+        batch_op.create_index("ix_provider_events_unrouted", ["routed_at", "id"], unique=False)
 
     op.create_table(
         "workers",
@@ -102,8 +109,9 @@ def downgrade() -> None:
 
     op.drop_table("workers")
     with op.batch_alter_table("provider_events", schema=None) as batch_op:
-        batch_op.drop_index("ix_provider_events_unprocessed")
+        batch_op.drop_index("ix_provider_events_unrouted")
         batch_op.drop_index(batch_op.f("ix_provider_events_provider_message_id"))
+        batch_op.drop_index("ix_provider_events_journey")
         batch_op.drop_index(batch_op.f("ix_provider_events_correlation_key"))
 
     op.drop_table("provider_events")
