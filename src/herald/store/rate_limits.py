@@ -44,14 +44,13 @@ def reserve_tokens(
 ) -> Reservation:
     """Take up to ``wanted`` tokens now; the caller commits."""
     burst = max(1.0, rate_per_second * BURST_SECONDS)
+    _ensure_bucket(session, integration_id, burst, now)
+    # FOR UPDATE: concurrent workers queue here, one reservation at a time.
     row = session.scalars(
         select(RateBucketRow)
         .where(RateBucketRow.integration_id == integration_id)
         .with_for_update()
-    ).one_or_none()
-    if row is None:
-        row = RateBucketRow(integration_id=integration_id, tokens=burst, counted_at=now)
-        session.add(row)
+    ).one()
     elapsed = max(0.0, (now - row.counted_at).total_seconds())
     available = min(burst, row.tokens + elapsed * rate_per_second)
     granted = min(wanted, math.floor(available))
