@@ -6,7 +6,7 @@ that is not imported here does not exist as far as migrations are concerned.
 
 from __future__ import annotations
 
-from herald.store import suppression  # noqa: F401
+from herald.store import agents, suppression  # noqa: F401
 from herald.store.base import Base
 
 metadata = Base.metadata
