@@ -107,6 +107,7 @@ def test_a_good_answer_becomes_the_decision() -> None:
     facts = body["messages"][1]["content"]
     assert '"appointment_date": "Thu"' in facts and '"Spring check-ups"' in facts
     assert '"+12025550101"' in facts and "set_outcome" in facts
+    assert '"received_at": "2025-01-06T09:05:00+00:00"' in facts
     assert body["messages"][2]["content"] == "Reminder: your appointment is on Thursday."
     assert body["messages"][3]["content"] == "Yes, see you!"
 

@@ -139,6 +139,7 @@ def build_request(config: LlmAgentConfig, context: AgentContext) -> dict[str, An
     """The chat-completions request body for ``context`` (see the module docstring)."""
     facts = context_json(context, history_messages=0)
     del facts["message"], facts["conversation"]
+    facts["received_at"] = context.inbound.at.isoformat()  # lets the model reason about dates
     contract = ANSWER_CONTRACT.format(
         outcome_pattern=OUTCOME_PATTERN.pattern,
         max_reply_chars=config.max_reply_chars,
