@@ -52,18 +52,24 @@ def inbound(
     )
 
 
-@pytest.mark.parametrize("text", ["STOP", " stop! ", "Arrêt", "BAJA", "Stopp", "opt-out"])
-def test_a_stop_keyword_suppresses_the_sender_everywhere(session: Session, text: str) -> None:
-    outcome = apply_opt_keywords(session, inbound(text), clock=FakeClock(), campaign_id=3)
-    assert outcome.detection.intent is OptIntent.OPT_OUT and outcome.newly_suppressed
-    assert all(is_suppressed(session, PHONE, channel) for channel in Channel)
-    (entry,) = list_suppressions(session).items
-    assert (entry.reason, entry.channel, entry.source_campaign_id) == (
-        SuppressionReason.KEYWORD,
-        Channel.SMS,
-        3,
-    )
-    assert entry.detail == text.strip()
+SPELLINGS = ["STOP", " stop! ", "Arrêt", "BAJA", "Stopp", "opt-out", "Descadastrar"]
+
+
+def test_stop_in_any_spelling_or_language_suppresses_the_sender_everywhere(
+    session: Session,
+) -> None:
+    for n, text in enumerate(SPELLINGS):
+        sender = f"+1202555{n:04d}"
+        outcome = apply_opt_keywords(
+            session, inbound(text, sender=sender), clock=FakeClock(), campaign_id=3
+        )
+        assert outcome.detection.intent is OptIntent.OPT_OUT and outcome.newly_suppressed, text
+        assert all(is_suppressed(session, sender, channel) for channel in Channel), text
+    entries = list_suppressions(session).items
+    assert [e.detail for e in entries] == [text.strip() for text in SPELLINGS]
+    assert {(e.reason, e.channel, e.source_campaign_id) for e in entries} == {
+        (SuppressionReason.KEYWORD, Channel.SMS, 3)
+    }
 
 
 def test_a_repeated_stop_is_not_new(session: Session) -> None:

@@ -24,7 +24,8 @@ import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TextIO
+from enum import StrEnum
+from typing import TextIO, TypeVar
 
 from herald.clock import Clock
 from herald.domain.channels import Channel
@@ -39,6 +40,9 @@ IMPORT_BATCH_ROWS = 500
 EXPORT_BATCH_ROWS = 1000
 MAX_REPORTED_ERRORS = 1000
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+E = TypeVar("E", bound=StrEnum)
+D = TypeVar("D")
 
 
 @dataclass(frozen=True)
@@ -94,9 +98,10 @@ def import_suppressions_csv(
             _add_error(report, RowError(line, problem.column, problem.message))
             continue
         key = (entry.address, entry.scope.value)
-        if key in batch:
+        if key in batch:  # the same address twice in one batch: the first row wins
             report.already_present += 1
-        batch[key] = batch.get(key, entry)
+            continue
+        batch[key] = entry
         if len(batch) >= IMPORT_BATCH_ROWS:
             _flush(session, batch, report)
     _flush(session, batch, report)
@@ -145,7 +150,7 @@ def _parse_row(record: dict[str, str], now: datetime, region: str) -> NewSuppres
     )
 
 
-def _enum(record: dict[str, str], column: str, kind: Any, default: Any) -> Any:
+def _enum(record: dict[str, str], column: str, kind: type[E], default: D) -> E | D:
     value = _cell(record, column).lower()
     if not value:
         return default
