@@ -10,6 +10,7 @@ from herald.channels.base import (
     SendAccepted,
     SendResult,
 )
+from herald.domain.agents import AgentContext, AgentDecision
 from herald.domain.channels import IntegrationKind
 
 
@@ -68,3 +69,23 @@ class InMemoryChannel:
 
     async def check_connection(self) -> ConnectionCheck:
         return ConnectionCheck(self.connected, "ok" if self.connected else "rejected credentials")
+
+
+class ScriptedAgent:
+    """An agent that answers with prepared decisions and remembers what it was asked.
+
+    Decisions are used in order; the last one repeats. For tests of reply
+    routing that must not depend on the rules, an LLM or a bot.
+    """
+
+    def __init__(self, *decisions: AgentDecision) -> None:
+        if not decisions:
+            raise ValueError("give at least one decision")
+        self._decisions = list(decisions)
+        self.contexts: list[AgentContext] = []
+
+    async def respond(self, context: AgentContext) -> AgentDecision:
+        self.contexts.append(context)
+        if len(self._decisions) > 1:
+            return self._decisions.pop(0)
+        return self._decisions[0]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import typer
 
 from herald import __version__
-from herald.cli import database, sandbox
+from herald.cli import database, sandbox, suppression
 
 app = typer.Typer(
     name="herald",
@@ -20,6 +20,7 @@ app = typer.Typer(
 )
 app.add_typer(database.app, name="db")
 app.add_typer(sandbox.app, name="sandbox")
+app.add_typer(suppression.app, name="suppression")
 
 
 @app.command()

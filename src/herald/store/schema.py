@@ -6,7 +6,14 @@ that is not imported here does not exist as far as migrations are concerned.
 
 from __future__ import annotations
 
-from herald.store import inbox, integrations, rate_limits, workers  # noqa: F401
+from herald.store import (  # noqa: F401
+    agents,
+    inbox,
+    integrations,
+    rate_limits,
+    suppression,
+    workers,
+)
 from herald.store.base import Base
 
 metadata = Base.metadata
