@@ -121,3 +121,51 @@ def test_connection_check_is_recorded_as_health(
     assert recorded.health == "unhealthy"
     assert recorded.health_reason == "rejected credentials"
     assert recorded.health_checked_at is not None
+
+
+def test_shipped_providers_connect_to_the_sandbox(engine: Engine) -> None:
+    """Every registered kind validates real settings and checks its connection."""
+    from herald.channels.registry import default_registry
+    from herald.channels.sandbox.scenario import SandboxCredentials
+    from herald.channels.sandbox.server import SandboxServer
+
+    creds = SandboxCredentials()
+    services = IntegrationServices(
+        default_registry(), SecretBox([generate_secret_key()]), FakeClock()
+    )
+
+    async def run() -> dict[str, bool]:
+        async with SandboxServer() as sandbox, aiohttp.ClientSession() as http:
+            settings = {
+                IntegrationKind.WHATSAPP: {
+                    "graph_base_url": sandbox.base_url,
+                    "phone_number_id": creds.whatsapp_phone_number_id,
+                    "waba_id": creds.whatsapp_business_account_id,
+                    "access_token": creds.whatsapp_access_token,
+                    "app_secret": creds.whatsapp_app_secret,
+                    "webhook_verify_token": "verify-token-for-tests-0001",
+                },
+                IntegrationKind.INFOBIP_SMS: {
+                    "base_url": sandbox.base_url,
+                    "api_key": creds.infobip_api_key,
+                    "sender": "Herald",
+                    "webhook_secret": creds.infobip_webhook_secret,
+                },
+                IntegrationKind.TWILIO_VOICE: {
+                    "api_base_url": sandbox.base_url,
+                    "account_sid": creds.twilio_account_sid,
+                    "auth_token": creds.twilio_auth_token,
+                    "caller_id": creds.twilio_number,
+                    "public_base_url": "http://127.0.0.1:9",
+                },
+            }
+            results = {}
+            with Session(engine) as session:
+                for kind, values in settings.items():
+                    view = services.create(session, name=kind.value, kind=kind, settings=values)
+                    stored = services.provider_settings(session, view.id)
+                    check = await services.test_connection(stored, kind, http)
+                    results[kind.value] = check.connected
+            return results
+
+    assert asyncio.run(run()) == {"whatsapp": True, "infobip_sms": True, "twilio_voice": True}

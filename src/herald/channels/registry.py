@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 import aiohttp
 from pydantic import BaseModel, SecretStr
@@ -18,6 +19,7 @@ from herald.domain.channels import IntegrationKind
 from herald.errors import ConfigurationError
 
 ClientFactory = Callable[[BaseModel, aiohttp.ClientSession], ChannelClient]
+_Settings = TypeVar("_Settings", bound=BaseModel)
 
 
 @dataclass(frozen=True)
@@ -61,5 +63,52 @@ class ProviderRegistry:
 
 def default_registry() -> ProviderRegistry:
     """Every provider Herald ships with."""
+    from herald.channels import email, infobip, twilio, whatsapp
+
+    def typed(
+        model: type[_Settings], factory: Callable[[_Settings, aiohttp.ClientSession], ChannelClient]
+    ) -> ClientFactory:
+        def create(settings: BaseModel, session: aiohttp.ClientSession) -> ChannelClient:
+            if not isinstance(settings, model):
+                raise ConfigurationError(
+                    f"expected {model.__name__}, got {type(settings).__name__}"
+                )
+            return factory(settings, session)
+
+        return create
+
     registry = ProviderRegistry()
+    registry.register(
+        _spec(
+            IntegrationKind.WHATSAPP,
+            whatsapp.WhatsAppSettings,
+            typed(whatsapp.WhatsAppSettings, whatsapp.create_client),
+        )
+    )
+    registry.register(
+        _spec(
+            IntegrationKind.INFOBIP_SMS,
+            infobip.InfobipSettings,
+            typed(infobip.InfobipSettings, infobip.create_client),
+        )
+    )
+    registry.register(
+        _spec(
+            IntegrationKind.TWILIO_VOICE,
+            twilio.TwilioSettings,
+            typed(twilio.TwilioSettings, twilio.create_client),
+        )
+    )
+    registry.register(
+        _spec(
+            IntegrationKind.EMAIL_SMTP,
+            email.EmailSettings,
+            typed(email.EmailSettings, email.create_client),
+        )
+    )
     return registry
+
+
+def _spec(kind: IntegrationKind, model: type[BaseModel], factory: ClientFactory) -> ProviderSpec:
+    default_rate = model.model_fields["rate_limit_per_second"].default
+    return ProviderSpec(kind, model, factory, float(default_rate))

@@ -74,7 +74,9 @@ class IntegrationServices:
             name=name,
             kind=spec.kind.value,
             is_active=is_active,
-            rate_limit_per_second=_rate(rate_limit_per_second, spec),
+            rate_limit_per_second=_rate(
+                rate_limit_per_second, spec, getattr(validated, "rate_limit_per_second", None)
+            ),
             health="unknown",
             created_at=now,
             updated_at=now,
@@ -200,9 +202,10 @@ def _clean_name(name: str) -> str:
     return name
 
 
-def _rate(rate: float | None, spec: ProviderSpec) -> float:
+def _rate(rate: float | None, spec: ProviderSpec, from_settings: float | None = None) -> float:
+    """The explicit rate, else the one in the provider settings, else the provider default."""
     if rate is None:
-        return spec.default_rate_per_second
+        return float(from_settings) if from_settings else spec.default_rate_per_second
     if not 0 < rate <= 10_000:
         raise ValidationError(
             "rate limit must be between 0 and 10000 messages per second",
