@@ -6,6 +6,7 @@ that is not imported here does not exist as far as migrations are concerned.
 
 from __future__ import annotations
 
+from herald.store import audiences  # noqa: F401  (registers the audience tables)
 from herald.store.base import Base
 
 metadata = Base.metadata
