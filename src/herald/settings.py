@@ -49,6 +49,12 @@ class Settings(BaseSettings):
             check_secret_strength(key.strip(), "HERALD_SECRET_KEY")
         return value
 
+    import_workers: int = Field(
+        default=0,
+        ge=0,
+        description="Processes that validate a large upload; 0 means one per CPU core.",
+    )
+
     def resolved_database_url(self) -> str:
         """The database URL to use: the configured one, else SQLite in the data directory."""
         if self.database_url:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from herald.store import (  # noqa: F401
     agents,
+    audiences,
     inbox,
     integrations,
     rate_limits,

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 20:39:08.196901
+Create Date: 2026-11-26 20:43:38.538438
 """
 
 from __future__ import annotations
@@ -34,6 +34,35 @@ def upgrade() -> None:
         sa.CheckConstraint("kind IN ('rules', 'llm', 'webhook')", name=op.f("ck_agents_kind")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_agents")),
         sa.UniqueConstraint("name_key", name=op.f("uq_agents_name_key")),
+    )
+    op.create_table(
+        "audiences",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("source_filename", sa.String(length=500), nullable=True),
+        sa.Column("uploaded_at", herald.store.base.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", herald.store.base.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("encoding", sa.String(length=20), nullable=True),
+        sa.Column("delimiter", sa.String(length=4), nullable=True),
+        sa.Column("default_region", sa.String(length=2), nullable=False),
+        sa.Column("header", sa.JSON(), nullable=False),
+        sa.Column("column_mapping", sa.JSON(), nullable=False),
+        sa.Column("summary", sa.JSON(), nullable=False),
+        sa.Column(
+            "copied_from_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
+        sa.ForeignKeyConstraint(
+            ["copied_from_id"],
+            ["audiences.id"],
+            name=op.f("fk_audiences_copied_from_id_audiences"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_audiences")),
     )
     op.create_table(
         "integrations",
@@ -139,6 +168,105 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_agent_versions_agent_id"), ["agent_id"], unique=False)
 
     op.create_table(
+        "audience_contacts",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column(
+            "audience_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("row_number", sa.Integer(), nullable=False),
+        sa.Column("phone", sa.String(length=20), nullable=True),
+        sa.Column("email", sa.String(length=320), nullable=True),
+        sa.Column("email_key", sa.String(length=320), nullable=True),
+        sa.Column("fields", sa.JSON(), nullable=False),
+        sa.Column("original", sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["audience_id"],
+            ["audiences.id"],
+            name=op.f("fk_audience_contacts_audience_id_audiences"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_audience_contacts")),
+        sa.UniqueConstraint(
+            "audience_id", "row_number", name=op.f("uq_audience_contacts_audience_id_row_number")
+        ),
+    )
+    with op.batch_alter_table("audience_contacts", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_audience_contacts_audience_id_email_key"),
+            ["audience_id", "email_key"],
+            unique=False,
+        )
+        batch_op.create_index(
+            batch_op.f("ix_audience_contacts_audience_id_phone"),
+            ["audience_id", "phone"],
+            unique=False,
+        )
+
+    op.create_table(
+        "audience_excluded_rows",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column(
+            "audience_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("row_number", sa.Integer(), nullable=False),
+        sa.Column("status", sa.String(length=10), nullable=False),
+        sa.Column("duplicate_of_row", sa.Integer(), nullable=True),
+        sa.Column("original", sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["audience_id"],
+            ["audiences.id"],
+            name=op.f("fk_audience_excluded_rows_audience_id_audiences"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_audience_excluded_rows")),
+        sa.UniqueConstraint(
+            "audience_id",
+            "row_number",
+            name=op.f("uq_audience_excluded_rows_audience_id_row_number"),
+        ),
+    )
+    op.create_table(
+        "audience_problems",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column(
+            "audience_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("row_number", sa.Integer(), nullable=True),
+        sa.Column("column_name", sa.Text(), nullable=True),
+        sa.Column("code", sa.String(length=40), nullable=False),
+        sa.Column("severity", sa.String(length=10), nullable=False),
+        sa.Column("message", sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["audience_id"],
+            ["audiences.id"],
+            name=op.f("fk_audience_problems_audience_id_audiences"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_audience_problems")),
+    )
+    with op.batch_alter_table("audience_problems", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_audience_problems_audience_id_row_number"),
+            ["audience_id", "row_number"],
+            unique=False,
+        )
+
+    op.create_table(
         "rate_buckets",
         sa.Column("integration_id", sa.Integer(), nullable=False),
         sa.Column("tokens", sa.Float(), nullable=False),
@@ -157,6 +285,16 @@ def upgrade() -> None:
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
     op.drop_table("rate_buckets")
+    with op.batch_alter_table("audience_problems", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_audience_problems_audience_id_row_number"))
+
+    op.drop_table("audience_problems")
+    op.drop_table("audience_excluded_rows")
+    with op.batch_alter_table("audience_contacts", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_audience_contacts_audience_id_phone"))
+        batch_op.drop_index(batch_op.f("ix_audience_contacts_audience_id_email_key"))
+
+    op.drop_table("audience_contacts")
     with op.batch_alter_table("agent_versions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_agent_versions_agent_id"))
 
@@ -174,5 +312,6 @@ def downgrade() -> None:
 
     op.drop_table("provider_events")
     op.drop_table("integrations")
+    op.drop_table("audiences")
     op.drop_table("agents")
     # ### end Alembic commands ###

@@ -1,0 +1,153 @@
+"""The audience summary shown after a check or an import.
+
+Counts add up: ``records_read == valid_contacts + rejected_rows + duplicates``.
+``warnings`` counts warning problems other than duplicates (which have their
+own count). Blank rows are counted apart and are not records. Fill rates
+are over valid contacts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from herald.domain.audience.columns import ColumnMapping
+from herald.domain.audience.problems import Severity
+
+SAMPLE_VALUES = 3
+
+
+@dataclass(frozen=True)
+class CustomFieldSummary:
+    header: str
+    variable: str
+    filled: int
+    fill_rate: float
+    samples: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class AudienceSummary:
+    records_read: int = 0
+    valid_contacts: int = 0
+    rejected_rows: int = 0
+    duplicates: int = 0
+    warnings: int = 0
+    phones_available: int = 0
+    emails_available: int = 0
+    blank_rows: int = 0
+    custom_fields: tuple[CustomFieldSummary, ...] = field(default=())
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "records_read": self.records_read,
+            "valid_contacts": self.valid_contacts,
+            "rejected_rows": self.rejected_rows,
+            "duplicates": self.duplicates,
+            "warnings": self.warnings,
+            "phones_available": self.phones_available,
+            "emails_available": self.emails_available,
+            "blank_rows": self.blank_rows,
+            "custom_fields": [
+                {
+                    "header": f.header,
+                    "variable": f.variable,
+                    "filled": f.filled,
+                    "fill_rate": f.fill_rate,
+                    "samples": list(f.samples),
+                }
+                for f in self.custom_fields
+            ],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> AudienceSummary:
+        fields = tuple(
+            CustomFieldSummary(
+                f["header"], f["variable"], f["filled"], f["fill_rate"], tuple(f["samples"])
+            )
+            for f in data.get("custom_fields", ())
+        )
+        counts = {key: value for key, value in data.items() if key != "custom_fields"}
+        return cls(**counts, custom_fields=fields)
+
+    def with_contact(
+        self, phone: str | None, email: str | None, values: Mapping[str, str], warnings: int
+    ) -> AudienceSummary:
+        """The summary after one more contact was added (quick add)."""
+        valid = self.valid_contacts + 1
+        fields = []
+        for summary in self.custom_fields:
+            value = values.get(summary.variable, "")
+            filled = summary.filled + (1 if value.strip() else 0)
+            samples = summary.samples
+            if value.strip() and len(samples) < SAMPLE_VALUES and value not in samples:
+                samples = (*samples, value)
+            fields.append(
+                replace(summary, filled=filled, fill_rate=_rate(filled, valid), samples=samples)
+            )
+        return replace(
+            self,
+            records_read=self.records_read + 1,
+            valid_contacts=valid,
+            warnings=self.warnings + warnings,
+            phones_available=self.phones_available + (phone is not None),
+            emails_available=self.emails_available + (email is not None),
+            custom_fields=tuple(fields),
+        )
+
+
+def _rate(filled: int, total: int) -> float:
+    return round(filled / total, 4) if total else 0.0
+
+
+class SummaryBuilder:
+    """Accumulates a summary while outcomes stream past."""
+
+    def __init__(self, mapping: ColumnMapping) -> None:
+        self._mapping = mapping
+        self._counts = dict.fromkeys(
+            ("records_read", "valid_contacts", "rejected_rows", "duplicates", "warnings"), 0
+        )
+        self._phones = self._emails = 0
+        self._filled = dict.fromkeys(mapping.variables, 0)
+        self._samples: dict[str, list[str]] = {variable: [] for variable in mapping.variables}
+
+    def count(self, key: str) -> None:
+        self._counts[key] += 1
+
+    def add_contact(self, phone: str | None, email: str | None, values: Mapping[str, str]) -> None:
+        self._counts["valid_contacts"] += 1
+        self._phones += phone is not None
+        self._emails += email is not None
+        for variable, value in values.items():
+            if value and not value.isspace():
+                self._filled[variable] += 1
+                samples = self._samples[variable]
+                if len(samples) < SAMPLE_VALUES and value not in samples:
+                    samples.append(value)
+
+    def add_problem_severity(self, severity: Severity) -> None:
+        if severity is Severity.WARNING:
+            self._counts["warnings"] += 1
+
+    def build(self, blank_rows: int) -> AudienceSummary:
+        valid = self._counts["valid_contacts"]
+        fields = tuple(
+            CustomFieldSummary(
+                f.header,
+                f.variable,
+                self._filled[f.variable],
+                _rate(self._filled[f.variable], valid),
+                tuple(self._samples[f.variable]),
+            )
+            for f in self._mapping.custom_fields
+        )
+        return AudienceSummary(
+            **self._counts,
+            phones_available=self._phones,
+            emails_available=self._emails,
+            blank_rows=blank_rows,
+            custom_fields=fields,
+        )

@@ -1,0 +1,73 @@
+"""Streams an upload's outcomes into the store in bulk batches."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import Connection
+
+from herald.domain.audience.email_address import email_key
+from herald.domain.audience.pipeline import RowOutcome, RowStatus
+from herald.domain.audience.problems import Problem
+from herald.domain.ids import AudienceId
+from herald.store import audiences as store
+
+FLUSH_ROWS = 5000
+
+
+class AudienceWriter:
+    """Buffers contacts, excluded rows and problems; writes them every ``FLUSH_ROWS``.
+
+    Memory is bounded by the buffer, whatever the size of the upload.
+    """
+
+    def __init__(self, connection: Connection, audience_id: AudienceId) -> None:
+        self._connection = connection
+        self._audience_id = audience_id
+        self._contacts: list[tuple[Any, ...]] = []
+        self._excluded: list[tuple[Any, ...]] = []
+        self._problems: list[tuple[Any, ...]] = []
+
+    def add_problems(self, problems: Iterable[Problem]) -> None:
+        audience = self._audience_id
+        self._problems.extend(
+            (audience, p.row, p.column, str(p.code), str(p.severity), p.message) for p in problems
+        )
+
+    def add(self, outcome: RowOutcome) -> None:
+        if outcome.status is RowStatus.ADDED:
+            email = outcome.email
+            self._contacts.append(
+                (
+                    self._audience_id,
+                    outcome.row,
+                    outcome.phone,
+                    email,
+                    None if email is None else email_key(email),
+                    store.encode_json(outcome.values),
+                    outcome.original,
+                )
+            )
+        else:
+            self._excluded.append(
+                (
+                    self._audience_id,
+                    outcome.row,
+                    str(outcome.status),
+                    outcome.duplicate_of,
+                    outcome.original,
+                )
+            )
+        if outcome.problems:
+            self.add_problems(outcome.problems)
+        if len(self._contacts) + len(self._excluded) >= FLUSH_ROWS:
+            self.flush()
+
+    def flush(self) -> None:
+        store.add_contacts(self._connection, self._contacts)
+        store.add_excluded_rows(self._connection, self._excluded)
+        store.add_problems(self._connection, self._problems)
+        self._contacts.clear()
+        self._excluded.clear()
+        self._problems.clear()

@@ -1,0 +1,45 @@
+"""Bulk row writes: ``COPY`` on PostgreSQL, one ``executemany`` on SQLite.
+
+Used for uploads of up to millions of rows, where SQLAlchemy's per-row
+parameter processing would cost more than the database itself. Rows are
+plain tuples in column order, already in database form (JSON as text,
+``None`` for NULL), and are written on the caller's connection, inside its
+transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Table
+
+
+def insert_rows(
+    connection: Connection, table: Table, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]
+) -> None:
+    """Append ``rows`` (tuples ordered like ``columns``) to ``table``."""
+    if not rows:
+        return
+    unknown = [name for name in columns if name not in table.c]
+    if unknown:
+        raise ValueError(f"{table.name} has no column {', '.join(unknown)}")
+    driver = connection.connection.driver_connection
+    if driver is None:
+        raise RuntimeError("the connection has been closed")
+    names = ", ".join(columns)
+    if connection.dialect.name == "postgresql":
+        # COPY streams rows in PostgreSQL's own format: no statement per row.
+        with (
+            driver.cursor() as cursor,
+            cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy,
+        ):
+            for row in rows:
+                copy.write_row(row)
+        return
+    marks = ", ".join("?" * len(columns))
+    cursor = driver.cursor()
+    try:
+        cursor.executemany(f"INSERT INTO {table.name} ({names}) VALUES ({marks})", rows)  # noqa: S608
+    finally:
+        cursor.close()
