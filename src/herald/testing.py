@@ -65,7 +65,7 @@ class InMemoryChannel:
         queued = self.script.get(message.to)
         if queued:
             return queued.pop(0)
-        return SendAccepted(provider_message_id=f"mem-{len(self.sent)}")
+        return SendAccepted(provider_message_id=f"{self._kind.value}-{len(self.sent)}")
 
     async def check_connection(self) -> ConnectionCheck:
         return ConnectionCheck(self.connected, "ok" if self.connected else "rejected credentials")

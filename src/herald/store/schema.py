@@ -9,8 +9,10 @@ from __future__ import annotations
 from herald.store import (  # noqa: F401
     agents,
     audiences,
+    campaigns,
     inbox,
     integrations,
+    journeys,
     rate_limits,
     suppression,
     workers,

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 20:43:38.538438
+Create Date: 2026-11-26 20:45:28.504238
 """
 
 from __future__ import annotations
@@ -279,11 +279,247 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("integration_id", name=op.f("pk_rate_buckets")),
     )
+    op.create_table(
+        "campaigns",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("tag", sa.String(length=64), nullable=False),
+        sa.Column("extra_tags", sa.JSON(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column(
+            "audience_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
+        sa.Column(
+            "agent_version_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
+        sa.Column("journey", sa.JSON(), nullable=True),
+        sa.Column("default_region", sa.String(length=2), nullable=False),
+        sa.Column("schedule_local", sa.String(length=32), nullable=True),
+        sa.Column("schedule_timezone", sa.String(length=64), nullable=True),
+        sa.Column("schedule_utc_offset", sa.String(length=8), nullable=True),
+        sa.Column("start_at", herald.store.base.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("contact_count", sa.Integer(), nullable=False),
+        sa.Column("has_started", sa.Boolean(), nullable=False),
+        sa.Column("created_at", herald.store.base.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", herald.store.base.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("launched_at", herald.store.base.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("completed_at", herald.store.base.UtcDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["agent_version_id"],
+            ["agent_versions.id"],
+            name=op.f("fk_campaigns_agent_version_id_agent_versions"),
+            ondelete="RESTRICT",
+        ),
+        sa.ForeignKeyConstraint(
+            ["audience_id"],
+            ["audiences.id"],
+            name=op.f("fk_campaigns_audience_id_audiences"),
+            ondelete="RESTRICT",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_campaigns")),
+        sa.UniqueConstraint("tag", name=op.f("uq_campaigns_tag")),
+    )
+    with op.batch_alter_table("campaigns", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_campaigns_start_at"), ["start_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_campaigns_status"), ["status"], unique=False)
+
+    op.create_table(
+        "campaign_counters",
+        sa.Column(
+            "campaign_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("name", sa.String(length=160), nullable=False),
+        sa.Column("value", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["campaign_id"],
+            ["campaigns.id"],
+            name=op.f("fk_campaign_counters_campaign_id_campaigns"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("campaign_id", "name", name=op.f("pk_campaign_counters")),
+    )
+    op.create_table(
+        "journeys",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column(
+            "campaign_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column(
+            "contact_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("phone", sa.String(length=20), nullable=True),
+        sa.Column("email", sa.String(length=320), nullable=True),
+        sa.Column("email_key", sa.String(length=320), nullable=True),
+        sa.Column("state", sa.JSON(), nullable=False),
+        sa.Column("phase", sa.String(length=24), nullable=False),
+        sa.Column("outcome", sa.String(length=16), nullable=True),
+        sa.Column("due_at", herald.store.base.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("lease_owner", sa.String(length=64), nullable=True),
+        sa.Column("lease_until", herald.store.base.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("last_sent_at", herald.store.base.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("last_delivered_at", herald.store.base.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("updated_at", herald.store.base.UtcDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["campaign_id"],
+            ["campaigns.id"],
+            name=op.f("fk_journeys_campaign_id_campaigns"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["contact_id"],
+            ["audience_contacts.id"],
+            name=op.f("fk_journeys_contact_id_audience_contacts"),
+            ondelete="RESTRICT",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_journeys")),
+        sa.UniqueConstraint(
+            "campaign_id", "contact_id", name=op.f("uq_journeys_campaign_id_contact_id")
+        ),
+    )
+    with op.batch_alter_table("journeys", schema=None) as batch_op:
+        batch_op.create_index("ix_journeys_campaign_phase", ["campaign_id", "phase"], unique=False)
+        batch_op.create_index("ix_journeys_due", ["due_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_journeys_email_key"), ["email_key"], unique=False)
+        batch_op.create_index(batch_op.f("ix_journeys_phone"), ["phone"], unique=False)
+
+    op.create_table(
+        "journey_log",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column(
+            "journey_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column(
+            "campaign_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("at", herald.store.base.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("kind", sa.String(length=32), nullable=False),
+        sa.Column("step", sa.Integer(), nullable=True),
+        sa.Column("channel", sa.String(length=16), nullable=True),
+        sa.Column("provider_message_id", sa.String(length=255), nullable=True),
+        sa.Column("error_code", sa.String(length=64), nullable=True),
+        sa.Column("detail", sa.Text(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["campaign_id"],
+            ["campaigns.id"],
+            name=op.f("fk_journey_log_campaign_id_campaigns"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["journey_id"],
+            ["journeys.id"],
+            name=op.f("fk_journey_log_journey_id_journeys"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_journey_log")),
+    )
+    with op.batch_alter_table("journey_log", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_journey_log_campaign_error", ["campaign_id", "error_code"], unique=False
+        )
+        batch_op.create_index("ix_journey_log_journey", ["journey_id", "id"], unique=False)
+
+    op.create_table(
+        "messages",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column(
+            "journey_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column(
+            "campaign_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("step", sa.Integer(), nullable=False),
+        sa.Column("attempt", sa.Integer(), nullable=False),
+        sa.Column("channel", sa.String(length=16), nullable=False),
+        sa.Column(
+            "integration_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("key", sa.String(length=64), nullable=False),
+        sa.Column("to_address", sa.String(length=320), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("provider_message_id", sa.String(length=255), nullable=True),
+        sa.Column("error_code", sa.String(length=64), nullable=True),
+        sa.Column("error_title", sa.Text(), nullable=True),
+        sa.Column("error_detail", sa.Text(), nullable=True),
+        sa.Column("preview", sa.Text(), nullable=True),
+        sa.Column("created_at", herald.store.base.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("sent_at", herald.store.base.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("status_at", herald.store.base.UtcDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["campaign_id"],
+            ["campaigns.id"],
+            name=op.f("fk_messages_campaign_id_campaigns"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["integration_id"],
+            ["integrations.id"],
+            name=op.f("fk_messages_integration_id_integrations"),
+            ondelete="RESTRICT",
+        ),
+        sa.ForeignKeyConstraint(
+            ["journey_id"],
+            ["journeys.id"],
+            name=op.f("fk_messages_journey_id_journeys"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_messages")),
+        sa.UniqueConstraint("journey_id", "step", name=op.f("uq_messages_journey_id_step")),
+        sa.UniqueConstraint("key", name=op.f("uq_messages_key")),
+    )
+    with op.batch_alter_table("messages", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_messages_campaign_status", ["campaign_id", "status"], unique=False
+        )
+        batch_op.create_index("ix_messages_provider_id", ["provider_message_id"], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table("messages", schema=None) as batch_op:
+        batch_op.drop_index("ix_messages_provider_id")
+        batch_op.drop_index("ix_messages_campaign_status")
+
+    op.drop_table("messages")
+    with op.batch_alter_table("journey_log", schema=None) as batch_op:
+        batch_op.drop_index("ix_journey_log_journey")
+        batch_op.drop_index("ix_journey_log_campaign_error")
+
+    op.drop_table("journey_log")
+    with op.batch_alter_table("journeys", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_journeys_phone"))
+        batch_op.drop_index(batch_op.f("ix_journeys_email_key"))
+        batch_op.drop_index("ix_journeys_due")
+        batch_op.drop_index("ix_journeys_campaign_phase")
+
+    op.drop_table("journeys")
+    op.drop_table("campaign_counters")
+    with op.batch_alter_table("campaigns", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_campaigns_status"))
+        batch_op.drop_index(batch_op.f("ix_campaigns_start_at"))
+
+    op.drop_table("campaigns")
     op.drop_table("rate_buckets")
     with op.batch_alter_table("audience_problems", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_audience_problems_audience_id_row_number"))

@@ -1,0 +1,219 @@
+"""The event router: which journey (and step) each provider event belongs to.
+
+Statuses carry Herald's correlation key (or at least the provider's message
+id, which the message rows hold). Inbound messages are matched by the message
+they answer (WhatsApp context, email In-Reply-To/References) or else by the
+sender's address, and among several campaigns that messaged the address the
+one whose message reached the person most recently wins
+(:func:`herald.domain.campaign_progress.choose_reply_campaign`).
+
+Routing a batch is one transaction: mark the events routed, wake their
+journeys (``due_at = now``). An injected hook sees each inbound message in
+that transaction (opt-out keywords, conversations) and says whether it is
+an opt-out, which the journey worker then applies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from herald.channels.base import DeliveryUpdate, InboundMessage
+from herald.channels.codec import event_from_json
+from herald.clock import Clock
+from herald.domain.campaign_progress import ReplyCandidate, choose_reply_campaign
+from herald.domain.ids import CampaignId
+from herald.engine.keys import parse_message_key
+from herald.engine.worker import Worker
+from herald.store.inbox import ProviderEventRow
+from herald.store.journeys import JOURNEYS, MESSAGES
+
+EVENTS = ProviderEventRow.metadata.tables[ProviderEventRow.__tablename__]
+ROUTE_BATCH = 500
+
+
+@dataclass(frozen=True)
+class InboundRoute:
+    """Where an inbound message went; ``journey_id`` is None for unknown senders."""
+
+    journey_id: int | None
+    campaign_id: int | None
+
+
+# Returns True when the message is an opt-out the journey must apply.
+InboundHook = Callable[[Session, InboundMessage, InboundRoute], bool]
+
+
+@dataclass
+class _Routed:
+    event_id: int
+    journey_id: int | None
+    step: int | None
+    route: str
+
+
+class EventRouter(Worker):
+    name = "router"
+    idle_seconds = 0.1
+
+    def __init__(
+        self,
+        *,
+        sessions: sessionmaker[Session],
+        clock: Clock,
+        on_inbound: InboundHook | None = None,
+        batch_size: int = ROUTE_BATCH,
+    ) -> None:
+        self._sessions = sessions
+        self._clock = clock
+        self._on_inbound = on_inbound
+        self._batch_size = batch_size
+
+    async def run_once(self) -> int:
+        return await asyncio.to_thread(self.route_batch)
+
+    def route_batch(self) -> int:
+        now = self._clock.now()
+        with self._sessions() as session, session.begin():
+            rows = session.execute(
+                select(EVENTS.c.id, EVENTS.c.payload)
+                .where(EVENTS.c.routed_at.is_(None))
+                .order_by(EVENTS.c.id)
+                .limit(self._batch_size)
+                .with_for_update(skip_locked=True)
+            ).all()
+            if not rows:
+                return 0
+            events = [(row.id, event_from_json(row.payload)) for row in rows]
+            routed = self._route_statuses(session, events) + self._route_inbound(session, events)
+            _save_routes(session, routed, now)
+            return len(rows)
+
+    def _route_statuses(
+        self, session: Session, events: Sequence[tuple[int, object]]
+    ) -> list[_Routed]:
+        statuses = [(eid, e) for eid, e in events if isinstance(e, DeliveryUpdate)]
+        by_key = {eid: parse_message_key(e.correlation_key) for eid, e in statuses}
+        unkeyed = [e.provider_message_id for eid, e in statuses if by_key[eid] is None]
+        by_provider_id = _messages_by_provider_id(session, unkeyed)
+        known = _existing_journeys(session, {k[0] for k in by_key.values() if k})
+        routed = []
+        for eid, event in statuses:
+            target = by_key[eid] or by_provider_id.get(event.provider_message_id)
+            if target is None or target[0] not in known:
+                routed.append(_Routed(eid, None, None, "unmatched"))
+            else:
+                routed.append(_Routed(eid, target[0], target[1], "status"))
+        return routed
+
+    def _route_inbound(
+        self, session: Session, events: Sequence[tuple[int, object]]
+    ) -> list[_Routed]:
+        routed = []
+        for eid, event in events:
+            if not isinstance(event, InboundMessage):
+                continue
+            route = _match_inbound(session, event)
+            is_opt_out = False
+            if self._on_inbound is not None:
+                is_opt_out = self._on_inbound(session, event, route)
+            kind = "opt_out" if is_opt_out else "reply"
+            if route.journey_id is None:
+                kind = "unmatched_" + kind
+            routed.append(_Routed(eid, route.journey_id, None, kind))
+        return routed
+
+
+def _messages_by_provider_id(session: Session, ids: Sequence[str]) -> dict[str, tuple[int, int]]:
+    if not ids:
+        return {}
+    query = select(MESSAGES.c.provider_message_id, MESSAGES.c.journey_id, MESSAGES.c.step).where(
+        MESSAGES.c.provider_message_id.in_(set(ids))
+    )
+    return {row.provider_message_id: (row.journey_id, row.step) for row in session.execute(query)}
+
+
+def _existing_journeys(session: Session, ids: set[int]) -> set[int]:
+    if not ids:
+        return set()
+    return set(session.scalars(select(JOURNEYS.c.id).where(JOURNEYS.c.id.in_(ids))))
+
+
+def _match_inbound(session: Session, event: InboundMessage) -> InboundRoute:
+    for reference in event.in_reply_to:
+        key = parse_message_key(reference)
+        if key is not None:
+            return _route_to(session, key[0])
+    if event.in_reply_to:
+        answered = _messages_by_provider_id(session, list(event.in_reply_to))
+        if answered:
+            return _route_to(session, next(iter(answered.values()))[0])
+    return _match_by_address(session, event.sender)
+
+
+def _route_to(session: Session, journey_id: int) -> InboundRoute:
+    campaign_id = session.scalar(select(JOURNEYS.c.campaign_id).where(JOURNEYS.c.id == journey_id))
+    if campaign_id is None:
+        return InboundRoute(None, None)
+    return InboundRoute(journey_id, campaign_id)
+
+
+def _match_by_address(session: Session, sender: str) -> InboundRoute:
+    column = JOURNEYS.c.email_key if "@" in sender else JOURNEYS.c.phone
+    rows = session.execute(
+        select(
+            JOURNEYS.c.id,
+            JOURNEYS.c.campaign_id,
+            JOURNEYS.c.last_sent_at,
+            JOURNEYS.c.last_delivered_at,
+        ).where(column == (sender.lower() if "@" in sender else sender))
+    ).all()
+    journeys_by_campaign: dict[int, int] = {}
+    candidates = []
+    for row in rows:
+        journeys_by_campaign[row.campaign_id] = row.id
+        candidates.append(
+            ReplyCandidate(CampaignId(row.campaign_id), row.last_delivered_at, row.last_sent_at)
+        )
+    chosen = choose_reply_campaign(candidates)
+    if chosen is None:
+        return InboundRoute(None, None)
+    return InboundRoute(journeys_by_campaign[chosen], chosen)
+
+
+def _save_routes(session: Session, routed: list[_Routed], now: datetime) -> None:
+    session.execute(
+        update(EVENTS)
+        .where(EVENTS.c.id == bindparam("b_id"))
+        .values(
+            routed_at=now,
+            journey_id=bindparam("v_journey"),
+            step=bindparam("v_step"),
+            route=bindparam("v_route"),
+            # Events that belong to no journey have nothing left to do.
+            processed_at=bindparam("v_processed"),
+        ),
+        [
+            {
+                "b_id": r.event_id,
+                "v_journey": r.journey_id,
+                "v_step": r.step,
+                "v_route": r.route,
+                "v_processed": now if r.journey_id is None else None,
+            }
+            for r in routed
+        ],
+    )
+    woken = sorted({r.journey_id for r in routed if r.journey_id is not None})
+    if woken:
+        session.execute(
+            update(JOURNEYS)
+            .where(JOURNEYS.c.id.in_(woken))
+            .where(or_(JOURNEYS.c.due_at.is_(None), JOURNEYS.c.due_at > now))
+            .values(due_at=now)
+        )
