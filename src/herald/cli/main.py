@@ -9,7 +9,7 @@ from __future__ import annotations
 import typer
 
 from herald import __version__
-from herald.cli import audience, database, sandbox, suppression
+from herald.cli import audience, database, demo, sandbox, serve, suppression
 
 app = typer.Typer(
     name="herald",
@@ -19,6 +19,9 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(database.app, name="db")
+app.add_typer(demo.app, name="demo")
+app.add_typer(serve.serve_app, name="serve")
+app.add_typer(serve.worker_app, name="worker")
 app.add_typer(audience.app, name="audience")
 app.add_typer(sandbox.app, name="sandbox")
 app.add_typer(suppression.app, name="suppression")
