@@ -6,6 +6,7 @@ never at import time, so tests can construct their own.
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 from pydantic import Field, SecretStr, field_validator
@@ -53,6 +54,19 @@ class Settings(BaseSettings):
         default=0,
         ge=0,
         description="Processes that validate a large upload; 0 means one per CPU core.",
+    )
+
+    clock_speedup: float = Field(
+        default=1.0,
+        gt=0,
+        description=(
+            "Run Herald's clock this many times faster than real time (demos and tests "
+            "only: delivery windows and follow-ups pass faster)."
+        ),
+    )
+    clock_epoch: datetime | None = Field(
+        default=None,
+        description="Moment from which a sped-up clock runs fast; give every process the same.",
     )
 
     def resolved_database_url(self) -> str:
