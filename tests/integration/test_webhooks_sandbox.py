@@ -29,10 +29,11 @@ from herald.channels.base import (
     WhatsAppTemplateContent,
 )
 from herald.channels.http import create_client_session
-from herald.channels.sandbox.mailbox import InboundFormat
+from herald.channels.sandbox.mailbox import InboundFormat, ReceivedEmail
 from herald.channels.sandbox.scenario import ChannelScenario, Scenario, ScriptedRule
 from herald.channels.sandbox.server import SandboxServer
-from herald.domain.channels import IntegrationKind
+from herald.domain.channels import Channel, IntegrationKind
+from herald.services import suppression
 from herald.services.container import Herald
 from herald.store.inbox import ProviderEventRow
 from herald.web.app import create_app
@@ -261,3 +262,55 @@ def test_email_bounces_and_replies_arrive_with_the_shared_secret(
     assert reply.payload["sender"] == "ana@example.org"
     assert reply.payload["text"].startswith("Friday works, thanks.")
     assert replied.provider_message_id in reply.payload["in_reply_to"]
+
+
+def test_the_list_unsubscribe_link_of_a_sent_email_works_with_one_click(world: World) -> None:
+    received: list[ReceivedEmail] = []
+
+    async def body(sandbox: SandboxServer, session: aiohttp.ClientSession) -> None:
+        assert sandbox.context is not None
+        integration = add_integration(
+            world.herald,
+            IntegrationKind.EMAIL_SMTP,
+            port=sandbox.ports["smtp"],
+            public_base_url=world.url,
+        )
+        settings = _settings(world, integration)
+        assert isinstance(settings, email.EmailSettings)
+        client = email.create_client(settings)
+        content = EmailContent("Spring sale", "20% off this week.", list_id="77")
+        try:
+            result = await client.send(OutboundMessage("c5:j1:s0", "ana@example.org", content))
+            assert isinstance(result, SendAccepted)
+        finally:
+            await client.aclose()
+        received.extend(sandbox.context.mailbox.find("ana@example.org"))
+        [mail] = received
+        message = mail.parsed()
+        assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        link = next(
+            part.strip(" <>")
+            for part in str(message["List-Unsubscribe"]).split(",")
+            if part.strip(" <>").startswith(world.url)
+        )
+        async with session.get(link) as page:
+            assert page.status == 200
+            assert not _is_suppressed(world.herald, "ana@example.org")
+        async with session.post(link, data={"List-Unsubscribe": "One-Click"}) as done:
+            assert done.status == 200
+
+    asyncio.run(_with_sandbox(_scenario(world, "email"), body))
+    assert _is_suppressed(world.herald, "ana@example.org")
+
+
+async def _with_sandbox(
+    scenario: Scenario,
+    body: Callable[[SandboxServer, aiohttp.ClientSession], Awaitable[None]],
+) -> None:
+    async with SandboxServer(scenario) as sandbox, create_client_session() as session:
+        await body(sandbox, session)
+
+
+def _is_suppressed(herald: Herald, address: str) -> bool:
+    with herald.sessions() as session:
+        return suppression.is_suppressed(session, address, Channel.EMAIL)

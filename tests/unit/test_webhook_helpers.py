@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from herald.channels.twilio import TwilioSettings
+from herald.services.unsubscribe import campaign_id_of
 from herald.services.webhook_intake import WebhookIntake, WebhookRequest
 from herald.settings import Settings
 from herald.testing import FakeClock
@@ -18,6 +19,7 @@ from herald.web.webhooks.redaction import (
     install_query_secret_filter,
     redact,
 )
+from herald.web.webhooks.unsubscribe import mask_address
 
 
 def test_request_headers_are_looked_up_in_any_case() -> None:
@@ -66,6 +68,22 @@ def test_twilio_urls_without_query_or_second_base() -> None:
     ]
     same = _intake("https://herald.example.com")
     assert len(same.twilio_urls(settings, "/x", "")) == 1
+
+
+@pytest.mark.parametrize(
+    ("list_id", "campaign_id"),
+    [("42", 42), ("", None), ("spring-sale", None), ("٤٢", None), ("12345678901", None)],
+)
+def test_numeric_list_ids_name_campaigns(list_id: str, campaign_id: int | None) -> None:
+    assert campaign_id_of(list_id) == campaign_id
+
+
+@pytest.mark.parametrize(
+    ("address", "masked"),
+    [("ana.ruiz@example.org", "a•••@example.org"), ("x@y.test", "x•••@y.test"), ("odd", "•••")],
+)
+def test_addresses_are_masked_on_pages(address: str, masked: str) -> None:
+    assert mask_address(address) == masked
 
 
 @pytest.mark.parametrize(

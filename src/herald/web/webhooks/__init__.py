@@ -1,4 +1,4 @@
-"""Inbound provider webhooks.
+"""Inbound provider webhooks and the one-click unsubscribe link.
 
 ==========================  ======  ==========================================
 path                        method  authenticated by
@@ -11,6 +11,8 @@ path                        method  authenticated by
 /webhooks/twilio/gather     POST    X-Twilio-Signature (auth token, public URL)
 /webhooks/email/inbound     POST    shared secret: basic auth or header
 /webhooks/email/bounce      POST    shared secret: basic auth or header
+/u/{token}                  GET     signed token (shows a page, changes nothing)
+/u/{token}                  POST    signed token (RFC 8058 one-click)
 ==========================  ======  ==========================================
 
 ``app.state.on_events_recorded`` (default None) is called after a webhook
@@ -27,9 +29,10 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from herald.services.container import Herald
+from herald.services.unsubscribe import UnsubscribeLinks
 from herald.services.webhook_credentials import WebhookCredentials
 from herald.services.webhook_intake import WebhookIntake
-from herald.web.webhooks import providers
+from herald.web.webhooks import providers, unsubscribe
 from herald.web.webhooks.redaction import install_query_secret_filter
 
 
@@ -38,7 +41,9 @@ def install_webhooks(app: FastAPI, herald: Herald) -> None:
     app.state.webhook_intake = WebhookIntake(
         credentials, herald.clock, herald.settings.public_base_url
     )
+    app.state.unsubscribe_links = UnsubscribeLinks(credentials, herald.clock)
     if not hasattr(app.state, "on_events_recorded"):
         app.state.on_events_recorded = None
     install_query_secret_filter()
     app.include_router(providers.router)
+    app.include_router(unsubscribe.router)
