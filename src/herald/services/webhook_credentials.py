@@ -6,14 +6,15 @@ JSON parse and a settings validation on the path of every status callback;
 instead the validated settings of each integration are kept in memory and
 reused for as long as its stored row is unchanged.
 
-Freshness without a time-to-live: each lookup reads the integrations' stored
-columns (one small query on a tiny table, no decryption) and compares them
-with the copy the cached settings were built from. An update, an activation
+Freshness without a time-to-live: each lookup reads which integrations are
+active and a fingerprint of each (its ciphertext and ``updated_at``: one
+small query on a tiny table, no decryption) and compares it with the
+fingerprint the cached settings were built from. An update, an activation
 or deactivation, a new or a deleted integration is therefore seen by the
 very next request, in every process, with no invalidation message to send.
-Only a row whose settings or ciphertext changed is decrypted again (a new
-ciphertext is written on every save, so even an unchanged secret re-saved
-counts as a change, which is harmless).
+Only a row whose fingerprint changed is decrypted again. Saving settings
+always writes a new ciphertext (fresh nonce), so a change is caught even
+when two saves share one ``updated_at``.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from datetime import datetime
+from typing import Generic, TypeVar
 
 from pydantic import BaseModel
 from sqlalchemy import select
@@ -49,7 +51,7 @@ class Credential(Generic[SettingsT]):
 
 @dataclass(frozen=True)
 class _Cached:
-    stored: tuple[Any, str | None]  # (settings JSON, ciphertext) the settings came from
+    fingerprint: tuple[str | None, datetime]  # (ciphertext, updated_at) they were built from
     settings: BaseModel
 
 
@@ -80,8 +82,8 @@ class WebhookCredentials:
             select(
                 IntegrationRow.id,
                 IntegrationRow.name,
-                IntegrationRow.settings,
                 IntegrationRow.encrypted_secrets,
+                IntegrationRow.updated_at,
             )
             .where(IntegrationRow.kind == kind.value)
             .order_by(IntegrationRow.id)
@@ -89,18 +91,18 @@ class WebhookCredentials:
         if active_only:
             query = query.where(IntegrationRow.is_active.is_(True))
         found: list[Credential[SettingsT]] = []
-        for row_id, name, plain, ciphertext in session.execute(query):
-            settings = self._settings(session, row_id, name, (plain, ciphertext))
+        for row_id, name, ciphertext, updated_at in session.execute(query):
+            settings = self._settings(session, row_id, name, (ciphertext, updated_at))
             if isinstance(settings, model):
                 found.append(Credential(IntegrationId(row_id), name, settings))
         return found
 
     def _settings(
-        self, session: Session, row_id: int, name: str, stored: tuple[Any, str | None]
+        self, session: Session, row_id: int, name: str, fingerprint: tuple[str | None, datetime]
     ) -> BaseModel | None:
         with self._lock:
             cached = self._cache.get(row_id)
-        if cached is not None and cached.stored == stored:
+        if cached is not None and cached.fingerprint == fingerprint:
             return cached.settings
         try:
             settings = self._integrations.provider_settings(session, IntegrationId(row_id))
@@ -108,6 +110,6 @@ class WebhookCredentials:
             logger.warning("integration %r is skipped for webhooks: %s", name, exc.message)
             return None
         with self._lock:
-            self._cache[row_id] = _Cached(stored, settings)
+            self._cache[row_id] = _Cached(fingerprint, settings)
             self.decryptions += 1
         return settings
