@@ -29,6 +29,8 @@ from herald.services.container import Herald
 from herald.services.integrations import client_builder
 from herald.services.optout import apply_opt_keywords
 
+DEFAULT_PIPELINES = 4
+
 
 def worker_owner() -> str:
     return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
@@ -41,22 +43,31 @@ def build_runner(
     batch_size: int = DEFAULT_BATCH_SIZE,
     lease: timedelta = DEFAULT_LEASE,
     wall_clock: Clock | None = None,
+    pipelines: int = DEFAULT_PIPELINES,
 ) -> WorkerRunner:
     """Every worker a Herald process runs, ready for ``await runner.run()``.
 
     ``wall_clock`` drives rate limits: providers count messages per real
     second even when Herald's own clock is compressed (the demo).
+    ``pipelines`` journey workers run side by side in this process: while one
+    waits for provider answers, another claims the next due journeys, so a
+    slow provider does not delay the statuses and timers of everyone else.
     """
     pool = ClientPool(client_builder(herald.integrations, herald.sessions, http))
     limiter = DatabaseRateLimiter(herald.sessions, wall_clock or SystemClock())
-    journeys = JourneyWorker(
-        sessions=herald.sessions,
-        clock=herald.clock,
-        dispatcher=Dispatcher(pool, limiter),
-        owner=worker_owner(),
-        batch_size=batch_size,
-        lease=lease,
-    )
+    dispatcher = Dispatcher(pool, limiter)
+    journeys = [
+        JourneyWorker(
+            sessions=herald.sessions,
+            clock=herald.clock,
+            dispatcher=dispatcher,
+            owner=worker_owner(),
+            batch_size=batch_size,
+            lease=lease,
+            name=f"journeys-{index}",
+        )
+        for index in range(1, pipelines + 1)
+    ]
 
     def on_inbound(session: Session, message: InboundMessage, route: InboundRoute) -> bool:
         outcome = apply_opt_keywords(
@@ -66,4 +77,9 @@ def build_runner(
 
     router = EventRouter(sessions=herald.sessions, clock=herald.clock, on_inbound=on_inbound)
     scheduler = Scheduler(sessions=herald.sessions, clock=herald.clock)
-    return WorkerRunner([journeys, router, scheduler], sessions=herald.sessions, clock=herald.clock)
+    return WorkerRunner(
+        [*journeys, router, scheduler],
+        sessions=herald.sessions,
+        clock=herald.clock,
+        wakes={"router": [worker.name for worker in journeys]},
+    )
