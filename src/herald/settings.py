@@ -7,6 +7,7 @@ never at import time, so tests can construct their own.
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -40,6 +41,34 @@ class Settings(BaseSettings):
         ),
     )
 
+    public_url: str | None = Field(
+        default=None,
+        description=(
+            "The address people reach Herald at, e.g. https://herald.example.com. "
+            "With https, cookies are marked Secure and HSTS is sent."
+        ),
+    )
+    session_secret: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Signs session cookies. Comma-separated to rotate: the first signs, all verify. "
+            "Default: derived from HERALD_SECRET_KEY, else a key generated in data_dir."
+        ),
+    )
+    session_max_age_seconds: int = Field(
+        default=12 * 3600, ge=300, description="A browser session ends this long after login."
+    )
+    session_idle_seconds: int = Field(
+        default=2 * 3600, ge=60, description="A browser session ends after this long unused."
+    )
+    admin_email: str | None = Field(
+        default=None,
+        description="With admin_password: the first admin, created at start when no user exists.",
+    )
+    admin_password: SecretStr | None = Field(
+        default=None, description="Password of the first admin (see admin_email)."
+    )
+
     @field_validator("secret_key")
     @classmethod
     def _refuse_placeholder_secret(cls, value: SecretStr | None) -> SecretStr | None:
@@ -48,6 +77,29 @@ class Settings(BaseSettings):
         for key in value.get_secret_value().split(","):
             check_secret_strength(key.strip(), "HERALD_SECRET_KEY")
         return value
+
+    @field_validator("session_secret")
+    @classmethod
+    def _refuse_placeholder_session_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        for key in value.get_secret_value().split(","):
+            check_secret_strength(key.strip(), "HERALD_SESSION_SECRET")
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _check_public_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        parsed = urlsplit(value.strip())
+        if parsed.scheme not in ("http", "https") or not parsed.netloc:
+            raise ValueError("HERALD_PUBLIC_URL must be an http:// or https:// address")
+        return value.strip().rstrip("/")
+
+    def uses_https(self) -> bool:
+        """Whether people reach Herald over https (Secure cookies, HSTS)."""
+        return self.public_url is not None and self.public_url.startswith("https://")
 
     def resolved_database_url(self) -> str:
         """The database URL to use: the configured one, else SQLite in the data directory."""

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from herald.store import (  # noqa: F401
     agents,
+    api_keys,
+    audit,
     inbox,
     integrations,
     rate_limits,
     suppression,
+    users,
     workers,
 )
 from herald.store.base import Base

@@ -2,23 +2,68 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+
+from fastapi import Depends, FastAPI
+from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
 
 from herald import __version__
+from herald.domain.access import SessionPolicy
 from herald.services.container import Herald
-from herald.web import health
+from herald.services.users import bootstrap_admin
+from herald.web import account, health, login
+from herald.web.api import api_keys, audit, me, users
+from herald.web.auth import guard_request
 from herald.web.errors import install_error_handlers
+from herald.web.security_headers import SecurityHeadersMiddleware
+from herald.web.sessions import SessionCookies, SessionMiddleware
+from herald.web.templating import STATIC_DIR, build_templates
+
+logger = logging.getLogger(__name__)
 
 
 def create_app(herald: Herald) -> FastAPI:
+    """The whole HTTP surface. Every route requires a signed-in user or an API key
+    unless it is declared public (see :mod:`herald.web.auth`)."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await run_in_threadpool(bootstrap_admin, herald)
+        yield
+
     app = FastAPI(
         title="Herald",
         version=__version__,
         openapi_url="/api/v1/openapi.json",
         docs_url="/api/docs",
         redoc_url=None,
+        dependencies=[Depends(guard_request)],
+        lifespan=lifespan,
     )
     app.state.herald = herald
+    app.state.templates = build_templates()
     install_error_handlers(app)
+    _install_middleware(app, herald)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(health.router)
+    app.include_router(login.router)
+    app.include_router(account.router)
+    for router in (me.router, users.router, api_keys.router, audit.router):
+        app.include_router(router)
     return app
+
+
+def _install_middleware(app: FastAPI, herald: Herald) -> None:
+    settings = herald.settings
+    policy = SessionPolicy(
+        max_age=timedelta(seconds=settings.session_max_age_seconds),
+        idle=timedelta(seconds=settings.session_idle_seconds),
+    )
+    cookies = SessionCookies(herald.session_secrets, policy, secure=settings.uses_https())
+    # Added last runs first: security headers wrap everything, sessions inside.
+    app.add_middleware(SessionMiddleware, cookies=cookies, clock=herald.clock)
+    app.add_middleware(SecurityHeadersMiddleware, https=settings.uses_https())
