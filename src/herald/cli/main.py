@@ -9,7 +9,7 @@ from __future__ import annotations
 import typer
 
 from herald import __version__
-from herald.cli import database, sandbox, suppression
+from herald.cli import api_keys, database, sandbox, suppression, users
 
 app = typer.Typer(
     name="herald",
@@ -21,6 +21,8 @@ app = typer.Typer(
 app.add_typer(database.app, name="db")
 app.add_typer(sandbox.app, name="sandbox")
 app.add_typer(suppression.app, name="suppression")
+app.add_typer(users.app, name="user")
+app.add_typer(api_keys.app, name="api-key")
 
 
 @app.command()
