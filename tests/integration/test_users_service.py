@@ -116,7 +116,7 @@ def test_a_password_typed_into_the_email_field_is_not_kept(herald: Herald) -> No
 
 
 def test_an_inactive_user_cannot_sign_in(herald: Herald) -> None:
-    admin, member = add_standard_users(herald)
+    _, member = add_standard_users(herald)
     with herald.sessions() as session:
         herald.users.deactivate_user(session, member.id, actor=SETUP)
     with pytest.raises(AuthenticationError):

@@ -72,5 +72,5 @@ def test_ip_addresses_get_more_free_failures_than_accounts() -> None:
     ],
 )
 def test_incoherent_policies_are_refused(arguments: dict[str, int]) -> None:
-    with pytest.raises(ValueError, match="must|need"):
+    with pytest.raises(ValueError, match=r"must|need"):
         ThrottlePolicy(**arguments, forget_after_seconds=600)

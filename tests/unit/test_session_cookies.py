@@ -111,7 +111,9 @@ def test_csrf_tokens_match_only_themselves() -> None:
     assert len(token) >= 40
     assert tokens_match(token, token)
     assert not tokens_match(token, new_csrf_token())
-    assert not tokens_match(None, token) and not tokens_match(token, "") and not tokens_match("", "")
+    assert (
+        not tokens_match(None, token) and not tokens_match(token, "") and not tokens_match("", "")
+    )
 
 
 @pytest.mark.parametrize(
