@@ -120,7 +120,7 @@ class ApiKeyServices:
         )
         if not include_revoked:
             query = query.where(ApiKeyRow.revoked_at.is_(None))
-        return [_view(key, user) for key, user in session.execute(query).tuples()]
+        return [_view(key, user) for key, user in session.execute(query)]
 
     def get_key(self, session: Session, key_id: int) -> ApiKeyView:
         row = _get_row(session, key_id)

@@ -28,6 +28,7 @@ from herald.errors import (
     RateLimitedError,
     ValidationError,
 )
+from herald.web.sessions import browser_session
 
 logger = logging.getLogger(__name__)
 
@@ -78,8 +79,10 @@ def wants_page(request: Request) -> bool:
 
 
 def login_redirect(request: Request) -> RedirectResponse:
+    """To the sign-in page, which sends the browser back here afterwards."""
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return RedirectResponse(f"/login?{urlencode({'next': target})}", status_code=303)
+    query = {"next": target} | ({"expired": "1"} if browser_session(request).expired else {})
+    return RedirectResponse(f"/login?{urlencode(query)}", status_code=303)
 
 
 def _headers_for(exc: HeraldError) -> dict[str, str]:

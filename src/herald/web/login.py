@@ -21,11 +21,13 @@ EXPIRED_NOTICE = "Your session has ended. Please sign in again."
 
 
 @router.get("/login")
-def login_page(request: Request, who: OptionalUser, next: str | None = None) -> Response:
+def login_page(
+    request: Request, who: OptionalUser, next: str | None = None, expired: bool = False
+) -> Response:
     target = safe_next(next)
     if who is not None and who.is_user:
         return RedirectResponse(target, status_code=303)
-    notice = EXPIRED_NOTICE if browser_session(request).expired else None
+    notice = EXPIRED_NOTICE if expired or browser_session(request).expired else None
     return render(request, "login.html", {"next": target, "email": "", "notice": notice})
 
 
