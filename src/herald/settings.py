@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -96,6 +96,14 @@ class Settings(BaseSettings):
         if parsed.scheme not in ("http", "https") or not parsed.netloc:
             raise ValueError("HERALD_PUBLIC_URL must be an http:// or https:// address")
         return value.strip().rstrip("/")
+
+    @model_validator(mode="after")
+    def _idle_within_lifetime(self) -> Settings:
+        if self.session_idle_seconds > self.session_max_age_seconds:
+            raise ValueError(
+                "HERALD_SESSION_IDLE_SECONDS must not exceed HERALD_SESSION_MAX_AGE_SECONDS"
+            )
+        return self
 
     def uses_https(self) -> bool:
         """Whether people reach Herald over https (Secure cookies, HSTS)."""

@@ -275,6 +275,14 @@ def test_every_other_route_refuses_anonymous_callers(web: Web) -> None:
     assert checked >= 12
 
 
+def test_the_schema_declares_bearer_authentication(web: Web) -> None:
+    schema = web.client.get("/api/v1/openapi.json").json()
+    assert schema["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+    assert schema["security"] == [{"bearerAuth": []}]
+    assert schema["paths"]["/healthz"]["get"]["security"] == []
+    assert "security" not in schema["paths"]["/api/v1/users"]["get"]
+
+
 @pytest.mark.parametrize("path", ["/login", "/api/v1/me", "/static/herald.css", "/healthz"])
 def test_security_headers_everywhere(web: Web, path: str) -> None:
     headers = web.client.get(path).headers

@@ -81,3 +81,8 @@ def test_headers_send_hsts_only_over_https() -> None:
     assert "frame-ancestors 'none'" in plain["Content-Security-Policy"]
     assert "'unsafe-inline'" not in plain["Content-Security-Policy"]
     assert security_headers("/", https=True)["Strict-Transport-Security"].startswith("max-age=")
+
+
+def test_idle_time_cannot_exceed_the_session_lifetime(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError, match="HERALD_SESSION_IDLE_SECONDS"):
+        Settings(data_dir=tmp_path, session_max_age_seconds=600, session_idle_seconds=900)

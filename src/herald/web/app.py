@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from typing import Any
 
 from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
@@ -17,13 +17,14 @@ from herald.services.container import Herald
 from herald.services.users import bootstrap_admin
 from herald.web import account, health, login
 from herald.web.api import api_keys, audit, me, users
-from herald.web.auth import guard_request
+from herald.web.auth import guard_request, is_exempt_path
 from herald.web.errors import install_error_handlers
 from herald.web.security_headers import SecurityHeadersMiddleware
 from herald.web.sessions import SessionCookies, SessionMiddleware
 from herald.web.templating import STATIC_DIR, build_templates
 
-logger = logging.getLogger(__name__)
+# Operations in the schema that need no credentials (pages are not in the schema).
+PUBLIC_OPERATIONS = frozenset({"/healthz", "/readyz"})
 
 
 def create_app(herald: Herald) -> FastAPI:
@@ -54,7 +55,34 @@ def create_app(herald: Herald) -> FastAPI:
     app.include_router(account.router)
     for router in (me.router, users.router, api_keys.router, audit.router):
         app.include_router(router)
+    _describe_authentication(app)
     return app
+
+
+def _describe_authentication(app: FastAPI) -> None:
+    """Declare the bearer scheme in the OpenAPI schema, required by every operation
+    except the public ones, so clients and the API reference know how to authenticate."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = generate()
+        components = schema.setdefault("components", {})
+        components.setdefault("securitySchemes", {})["bearerAuth"] = {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "An API key: `Authorization: Bearer hk_<prefix>_<secret>`.",
+        }
+        schema["security"] = [{"bearerAuth": []}]
+        for path, operations in schema.get("paths", {}).items():
+            if path in PUBLIC_OPERATIONS or is_exempt_path(path):
+                for operation in operations.values():
+                    operation["security"] = []
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _install_middleware(app: FastAPI, herald: Herald) -> None:
