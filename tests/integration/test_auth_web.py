@@ -108,7 +108,7 @@ def test_repeated_failures_are_slowed_in_the_browser(web: Web) -> None:
     response = log_in(web.client, MEMBER_EMAIL, MEMBER_PASSWORD)
     assert response.status_code == 429
     assert response.headers["retry-after"] == "2"
-    assert "try again in 2 seconds" in response.text
+    assert "Too many failed sign-in attempts; try again in 2 seconds." in response.text
     web.clock.advance(timedelta(seconds=2))
     assert log_in(web.client, MEMBER_EMAIL, MEMBER_PASSWORD).status_code == 303
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from herald.domain.audit import ActorKind, AuthAction
+from herald.domain.login_throttle import ThrottleScope
 from herald.domain.users import Role
 from herald.errors import (
     AuthenticationError,
@@ -22,6 +24,7 @@ from herald.services.container import Herald
 from herald.services.passwords import HashParameters, Passwords
 from herald.services.users import bootstrap_admin
 from herald.settings import Settings
+from herald.store import users as store
 from herald.store.audit import AuditFilter
 from herald.store.users import UserRow
 from herald.testing import FakeClock
@@ -302,3 +305,25 @@ def test_audit_pages_run_newest_first_and_filter(herald: Herald) -> None:
     assert ids == sorted(ids, reverse=True) and len(ids) == 5
     assert rest.next_cursor is None
     assert len(failed.items) == 3
+
+
+def test_concurrent_failures_are_all_counted(herald: Herald, clock: FakeClock) -> None:
+    now = clock.now()
+    barrier = threading.Barrier(6)
+
+    def fail_once() -> None:
+        with herald.sessions() as session:
+            barrier.wait(timeout=10)
+            store.record_failure(
+                session, ThrottleScope.ACCOUNT, "ada@example.com", now, now - timedelta(hours=1)
+            )
+            session.commit()
+
+    threads = [threading.Thread(target=fail_once) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    with herald.sessions() as session:
+        record = store.find_failures(session, ThrottleScope.ACCOUNT, "ada@example.com")
+    assert record is not None and record.failures == 6

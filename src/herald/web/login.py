@@ -50,7 +50,7 @@ def login(
         return render(
             request,
             "login.html",
-            context | {"error": exc.message},
+            context | {"error": exc.message[:1].upper() + exc.message[1:] + "."},
             status_code=429,
             headers={"Retry-After": str(exc.retry_after_seconds)},
         )
