@@ -9,7 +9,16 @@ from __future__ import annotations
 import typer
 
 from herald import __version__
-from herald.cli import audience, database, demo, sandbox, serve, suppression
+from herald.cli import (
+    api_keys,
+    audience,
+    database,
+    demo,
+    sandbox,
+    serve,
+    suppression,
+    users,
+)
 
 app = typer.Typer(
     name="herald",
@@ -25,6 +34,8 @@ app.add_typer(serve.worker_app, name="worker")
 app.add_typer(audience.app, name="audience")
 app.add_typer(sandbox.app, name="sandbox")
 app.add_typer(suppression.app, name="suppression")
+app.add_typer(users.app, name="user")
+app.add_typer(api_keys.app, name="api-key")
 
 
 @app.command()

@@ -13,10 +13,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from herald.channels.registry import ProviderRegistry, default_registry
 from herald.clock import Clock, CompressedClock, SystemClock
+from herald.services.api_keys import ApiKeyServices
 from herald.services.integrations import IntegrationServices
+from herald.services.login import Authenticator
+from herald.services.passwords import Passwords
+from herald.services.users import UserServices
 from herald.settings import Settings
 from herald.store.database import create_database_engine, create_session_factory
-from herald.store.encryption import SecretBox, load_secret_box
+from herald.store.encryption import SecretBox, load_secret_box, load_session_secrets
 from herald.store.migrate import upgrade_database
 
 
@@ -28,10 +32,18 @@ class Herald:
     sessions: sessionmaker[Session]
     registry: ProviderRegistry
     box: SecretBox
+    session_secrets: list[str] = field(repr=False)
+    passwords: Passwords = field(default_factory=Passwords)
     integrations: IntegrationServices = field(init=False)
+    users: UserServices = field(init=False)
+    login: Authenticator = field(init=False)
+    api_keys: ApiKeyServices = field(init=False)
 
     def __post_init__(self) -> None:
         self.integrations = IntegrationServices(self.registry, self.box, self.clock)
+        self.users = UserServices(self.passwords, self.clock)
+        self.login = Authenticator(self.passwords, self.clock)
+        self.api_keys = ApiKeyServices(self.clock)
 
     @classmethod
     def create(
@@ -41,8 +53,12 @@ class Herald:
         *,
         registry: ProviderRegistry | None = None,
         migrate: bool = True,
+        passwords: Passwords | None = None,
     ) -> Herald:
-        """Connect to the configured database, bringing its schema up to date first."""
+        """Connect to the configured database, bringing its schema up to date first.
+
+        ``passwords`` replaces the password hasher (tests use cheap parameters).
+        """
         engine = create_database_engine(settings.resolved_database_url())
         if migrate:
             upgrade_database(engine)
@@ -53,6 +69,8 @@ class Herald:
             sessions=create_session_factory(engine),
             registry=registry or default_registry(),
             box=load_secret_box(settings),
+            session_secrets=load_session_secrets(settings),
+            passwords=passwords or Passwords(),
         )
 
     def close(self) -> None:

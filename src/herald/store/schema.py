@@ -8,13 +8,16 @@ from __future__ import annotations
 
 from herald.store import (  # noqa: F401
     agents,
+    api_keys,
     audiences,
+    audit,
     campaigns,
     inbox,
     integrations,
     journeys,
     rate_limits,
     suppression,
+    users,
     workers,
 )
 from herald.store.base import Base
