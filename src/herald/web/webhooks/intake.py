@@ -101,9 +101,11 @@ async def handle(
 def _in_session(
     herald: Herald, use_case: Callable[[Session, WebhookRequest], T], incoming: WebhookRequest
 ) -> T:
-    # A refused request raises before anything is committed; closing the
-    # session rolls its transaction back, so it leaves no row anywhere.
-    with herald.sessions() as session:
+    # The session only reads credentials (a snapshot: it neither waits for
+    # nor blocks writers); events are written by the group-commit recorder
+    # once the request is verified and parsed, so a refused request leaves no
+    # row anywhere.
+    with herald.read_sessions() as session:
         return use_case(session, incoming)
 
 
