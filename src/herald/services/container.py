@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from herald.channels.registry import ProviderRegistry, default_registry
 from herald.clock import Clock, SystemClock
+from herald.services.campaigns import CampaignServices
 from herald.services.integrations import IntegrationServices
 from herald.settings import Settings
 from herald.store.database import create_database_engine, create_session_factory
@@ -29,9 +30,11 @@ class Herald:
     registry: ProviderRegistry
     box: SecretBox
     integrations: IntegrationServices = field(init=False)
+    campaigns: CampaignServices = field(init=False)
 
     def __post_init__(self) -> None:
         self.integrations = IntegrationServices(self.registry, self.box, self.clock)
+        self.campaigns = CampaignServices(self.clock)
 
     @classmethod
     def create(
