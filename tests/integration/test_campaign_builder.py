@@ -67,7 +67,8 @@ def test_drafts_are_listed_by_status_and_by_any_tag(
     harness: EngineHarness, campaigns: CampaignServices
 ) -> None:
     with harness.herald.sessions() as session:
-        first = campaigns.create_draft(session, name="Reminders", extra_tags=["vip"])
+        first = campaigns.create_draft(session, name="Reminders", extra_tags=["reminders", "vip"])
+        assert first.tags == ("reminders", "vip")
         second = campaigns.create_draft(session, name="Reminders")
         assert second.tag == "reminders-2"
         assert [v.id for v in campaigns.list(session, tag="vip")] == [first.id]
@@ -197,6 +198,12 @@ def test_preview_renders_any_step_for_any_contact(
     with harness.herald.sessions() as session:
         view = campaigns.create_draft(
             session, name="Preview", audience_id=audience_id, journey=journey
+        )
+        assert campaigns.variables(session, view.id) == (
+            "phone",
+            "email",
+            "name",
+            "appointment_date",
         )
         first = campaigns.preview(session, view.id)
         sms = campaigns.preview(session, view.id, step="fallback-1", contact_row=3)

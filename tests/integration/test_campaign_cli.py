@@ -123,8 +123,15 @@ def test_launch_at_a_local_time_then_unschedule_and_send_now(tmp_path: Path) -> 
     assert "2099-10-25 02:30 Europe/Berlin (2099-10-25 01:30 UTC)" in scheduled.stdout
     assert "scheduled" in _run("list", "--status", "scheduled").stdout
     assert _run("unschedule", "1").stdout.strip() == "Campaign 1 is now draft."
+    listed = json.loads(_run("list", "--json", "--tag", "clinic-north").stdout)
+    assert [(item["id"], item["status"], item["start_at"]) for item in listed] == [
+        (1, "draft", None)
+    ]
     sent = _run("launch", "1")
     assert sent.stdout.strip() == "Campaign 1 is running: 3 contacts."
+    shown_json = json.loads(_run("show", "1", "--json").stdout)
+    assert (shown_json["status"], shown_json["contact_count"]) == ("running", 3)
+    assert shown_json["allowed_actions"] == ["pause", "cancel"]
     progress = _run("progress", "1")
     assert "0 of 3 contacts done" in progress.stdout
     shown = _run("show", "1")

@@ -103,19 +103,26 @@ def list_(
         CampaignStatus | None, typer.Option(help="Only campaigns in this status.")
     ] = None,
     tag: Annotated[str | None, typer.Option(help="Only campaigns with this tag.")] = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Campaigns, newest first, drafts included."""
     with _campaigns() as (campaigns, session, _):
         views = campaigns.list(session, status=None if status is None else status.value, tag=tag)
-    output.print_campaigns(_out(), views)
+    if as_json:
+        _print_json([view.as_dict() for view in views])
+    else:
+        output.print_campaigns(_out(), views)
 
 
 @app.command("show")
-def show(campaign_id: IdArgument) -> None:
+def show(campaign_id: IdArgument, as_json: JsonOption = False) -> None:
     """One campaign: status, what it can do next, tags, start, counts."""
     with _campaigns() as (campaigns, session, _):
         progress = campaigns.progress(session, campaign_id)
-    output.print_campaign(_out(), progress.campaign, progress)
+    if as_json:
+        _print_json({**progress.campaign.as_dict(), "counters": progress.counters})
+    else:
+        output.print_campaign(_out(), progress.campaign, progress)
 
 
 @app.command("review")

@@ -26,6 +26,7 @@ from herald.domain.campaign import (
     allowed_actions,
 )
 from herald.domain.ids import CampaignId
+from herald.domain.tags import campaign_tags
 from herald.errors import NotFoundError, ValidationError
 from herald.store.campaigns import CampaignRow
 
@@ -73,13 +74,37 @@ class CampaignView:
         """True when a start time is set: planned (draft) or active (scheduled)."""
         return self.schedule_local is not None and self.schedule_timezone is not None
 
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready: enums as their values, datetimes in ISO 8601 (UTC)."""
+        moments = ("start_at", "created_at", "updated_at", "launched_at", "completed_at")
+        data: dict[str, Any] = {
+            "id": self.id,
+            "name": self.name,
+            "tag": self.tag,
+            "tags": list(self.tags),
+            "status": self.status.value,
+            "allowed_actions": [action.value for action in self.allowed_actions],
+            "audience_id": self.audience_id,
+            "agent_version_id": self.agent_version_id,
+            "journey": self.journey,
+            "default_region": self.default_region,
+            "schedule_local": self.schedule_local,
+            "schedule_timezone": self.schedule_timezone,
+            "schedule_utc_offset": self.schedule_utc_offset,
+            "contact_count": self.contact_count,
+        }
+        for name in moments:
+            moment: datetime | None = getattr(self, name)
+            data[name] = None if moment is None else moment.isoformat()
+        return data
+
 
 def view_of(row: CampaignRow) -> CampaignView:
     return CampaignView(
         id=CampaignId(row.id),
         name=row.name,
         tag=row.tag,
-        tags=(row.tag, *row.extra_tags),
+        tags=campaign_tags(row.tag, row.extra_tags),
         status=CampaignStatus(row.status),
         audience_id=row.audience_id,
         agent_version_id=row.agent_version_id,

@@ -257,6 +257,14 @@ class CampaignServices(CampaignLifecycle):
             engine_of(session), row.audience_id, phone=phone, email=email, fields=fields
         )
 
+    def variables(self, session: Session, campaign_id: int) -> tuple[str, ...]:
+        """What a message may use: ``phone``, ``email``, then the audience's columns in order."""
+        row = get_row(session, campaign_id)
+        if row.audience_id is None:
+            return ("phone", "email")
+        columns = audience_profile(session, row.audience_id).columns
+        return ("phone", "email", *(name for name in columns if name not in ("phone", "email")))
+
     # -- agent --------------------------------------------------------------
 
     def agent_choices(self, session: Session) -> builtins.list[AgentChoice]:
