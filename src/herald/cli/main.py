@@ -12,6 +12,7 @@ from herald import __version__
 from herald.cli import (
     api_keys,
     audience,
+    campaign,
     database,
     demo,
     sandbox,
@@ -36,6 +37,7 @@ app.add_typer(sandbox.app, name="sandbox")
 app.add_typer(suppression.app, name="suppression")
 app.add_typer(users.app, name="user")
 app.add_typer(api_keys.app, name="api-key")
+app.add_typer(campaign.app, name="campaign")
 
 
 @app.command()

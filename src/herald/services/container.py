@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from herald.channels.registry import ProviderRegistry, default_registry
 from herald.clock import Clock, CompressedClock, SystemClock
 from herald.services.api_keys import ApiKeyServices
+from herald.services.campaigns import CampaignServices
 from herald.services.event_recorder import GroupCommitRecorder
 from herald.services.integrations import IntegrationServices
 from herald.services.login import Authenticator
@@ -42,6 +43,7 @@ class Herald:
     users: UserServices = field(init=False)
     login: Authenticator = field(init=False)
     api_keys: ApiKeyServices = field(init=False)
+    campaigns: CampaignServices = field(init=False)
 
     def __post_init__(self) -> None:
         # Reads that must not queue behind writers (SQLite's single write lock).
@@ -51,6 +53,7 @@ class Herald:
         self.users = UserServices(self.passwords, self.clock)
         self.login = Authenticator(self.passwords, self.clock)
         self.api_keys = ApiKeyServices(self.clock)
+        self.campaigns = CampaignServices(self.clock)
 
     @classmethod
     def create(

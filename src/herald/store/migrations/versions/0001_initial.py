@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 21:22:47.149799
+Create Date: 2026-11-26 21:31:36.567630
 """
 
 from __future__ import annotations
@@ -368,6 +368,8 @@ def upgrade() -> None:
         sa.Column(
             "agent_version_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
         ),
+        sa.Column("audience_source_path", sa.String(length=1000), nullable=True),
+        sa.Column("audience_source_sha256", sa.String(length=64), nullable=True),
         sa.Column("journey", sa.JSON(), nullable=True),
         sa.Column("default_region", sa.String(length=2), nullable=False),
         sa.Column("schedule_local", sa.String(length=32), nullable=True),
