@@ -30,6 +30,7 @@ from herald.domain.campaign_progress import ReplyCandidate, choose_reply_campaig
 from herald.domain.ids import CampaignId
 from herald.engine.keys import parse_message_key
 from herald.engine.worker import Worker
+from herald.store.database import urgent_writes
 from herald.store.inbox import ProviderEventRow
 from herald.store.journeys import JOURNEYS, MESSAGES
 
@@ -78,7 +79,7 @@ class EventRouter(Worker):
         return await asyncio.to_thread(self.route_batch)
 
     def route_batch(self) -> int:
-        with self._sessions() as session, session.begin():
+        with urgent_writes(), self._sessions() as session, session.begin():
             session.connection()  # take the locks first, then read the time
             now = self._clock.now()
             rows = session.execute(

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from herald.channels.base import ChannelEvent
 from herald.clock import Clock
 from herald.services.webhooks import IngestResult, event_rows
+from herald.store.database import urgent_writes
 from herald.store.inbox import insert_new_events
 
 LINGER_SECONDS = 0.003
@@ -74,7 +75,7 @@ class GroupCommitRecorder:
 
     def _flush(self, batch: list[_Ticket]) -> None:
         try:
-            with self._sessions() as session, session.begin():
+            with urgent_writes(), self._sessions() as session, session.begin():
                 session.connection()  # the write lock first, then the time
                 rows = event_rows([e for t in batch for e in t.events], self._clock.now())
                 inserted = set(insert_new_events(session, rows))

@@ -274,8 +274,11 @@ class WebhookIntake:
         return self.credentials.of_kind(session, kind, model)
 
     def _record(self, session: Session, events: Sequence[ChannelEvent]) -> IngestResult:
-        # ``session`` only read the credentials; the events are committed by
-        # the group-commit recorder together with other requests' events.
+        # ``session`` only read the credentials: hand its connection back
+        # before waiting for the group commit, or waiting requests would hold
+        # every pooled connection. The recorder commits these events together
+        # with other requests' events.
+        session.close()
         return self.recorder.record(events)
 
 
