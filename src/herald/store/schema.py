@@ -10,6 +10,7 @@ from herald.store import (  # noqa: F401
     agents,
     audiences,
     campaigns,
+    conversations,
     inbox,
     integrations,
     journeys,
