@@ -28,7 +28,7 @@ from herald.engine.keys import message_key
 from herald.services.suppression import list_suppressions
 from herald.store.journeys import JOURNEY_LOG
 from tests.support.conversations import ConversationHarness
-from tests.support.engine import reminder_journey, sms_step
+from tests.support.engine import WHATSAPP, reminder_journey, sms_step
 
 WA = IntegrationKind.WHATSAPP
 SMS = IntegrationKind.INFOBIP_SMS
@@ -184,12 +184,19 @@ def test_stop_in_any_spelling_suppresses_across_campaigns_without_an_agent_reply
 def test_a_message_from_an_unknown_number_opens_an_untagged_conversation(
     harness: ConversationHarness,
 ) -> None:
-    harness.write("+15551230000", "Hello")
+    with harness.herald.sessions() as session:
+        second = harness.herald.integrations.create(
+            session,
+            name="second-number",
+            kind="whatsapp",
+            settings=WHATSAPP | {"phone_number_id": "200000000000001"},
+        )
+    harness.write("+15551230000", "Hello", recipient="200000000000001")
     harness.settle()
     detail = harness.conversation_of("+15551230000")
     view = detail.conversation
     assert (view.campaign_id, view.journey_id, view.tags) == (None, None, ())
-    assert view.integration_id is not None  # the WhatsApp number that was written to
+    assert view.integration_id == second.id  # the number that was written to answers
     assert [m.author.value for m in detail.messages] == ["contact", "agent"]
     assert harness.texts(WA, "+15551230000") == [detail.messages[1].text]
     assert detail.messages[1].text.startswith("Hello there!")
@@ -298,3 +305,21 @@ def test_a_throttled_reply_waits_and_is_sent_once_later(harness: ConversationHar
     harness.clock.advance(timedelta(hours=1))
     harness.settle()
     assert len(harness.channels[WA].sent) == 2
+
+
+def test_a_worker_whose_lease_ran_out_while_its_agent_thought_applies_nothing(
+    harness: ConversationHarness,
+) -> None:
+    harness.write(JAMIE, "Hello")
+    harness.settle_routing()
+    slow = harness.reply_worker(None, owner="slow")
+    batch = slow.begin()
+    assert batch is not None
+    decisions = harness.run(slow.decide(batch))
+    harness.clock.advance(timedelta(minutes=6))
+    harness.settle()  # another worker takes the conversation over and answers
+    slow.apply(batch, decisions)  # the slow worker comes back with its answer
+    slow.finish(batch, [])
+    assert batch.sends == [] and len(harness.channels[WA].sent) == 1
+    authors = [m.author.value for m in harness.conversation_of(JAMIE).messages]
+    assert authors == ["contact", "agent"]

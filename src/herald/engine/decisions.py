@@ -18,6 +18,7 @@ answer has the same effects whichever way it arrives.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -37,16 +38,19 @@ from herald.engine.reply_content import (
     new_reply_key,
     unsendable_reason,
 )
+from herald.store.conversation_tags import add_tags
 from herald.store.conversation_work import (
     OutboundReply,
     QueuedInbound,
     insert_replies,
-    settle_inbound,
+    note_answers,
+    take_for_answer,
 )
-from herald.store.conversations import CONVERSATIONS, ConversationRecord, add_tags
+from herald.store.conversations import CONVERSATIONS, ConversationRecord
 from herald.store.inbox import insert_new_events
 from herald.store.journeys import JOURNEYS
 
+logger = logging.getLogger(__name__)
 KIND_OF_CHANNEL = {channel: kind for kind, channel in CHANNEL_OF_KIND.items()}
 AGENT_OPT_OUT_ROUTE = "agent_opt_out"
 AGENT_OPT_OUT_TEXT = "opt-out decided by the agent"
@@ -69,7 +73,9 @@ OptOutRecorder = Callable[[Session, AgentOptOut], None]
 class DecisionToApply:
     """One decision and what it answers.
 
-    ``inbound`` is None for a bot's later answer (not tied to one message);
+    ``inbound`` is the message answered (the reply threads under it). The
+    reply worker takes it off the agent's queue (``from_queue``); a bot's
+    later answer through the API only answers it (it was deferred).
     ``is_suppressed`` says the address was suppressed *before* this decision,
     so its reply must not go (an opt-out confirmation of this very decision
     still goes).
@@ -81,6 +87,11 @@ class DecisionToApply:
     is_suppressed: bool = False
     campaign_name: str | None = None
     client_reference: str | None = None
+    from_queue: bool = True
+
+    @property
+    def queued_id(self) -> int | None:
+        return self.inbound.id if self.inbound is not None and self.from_queue else None
 
 
 def apply_decisions(
@@ -97,7 +108,16 @@ def apply_decisions(
     caller sends it right after committing (the reply worker), ``queued``
     when the reply worker will (an answer posted through the API).
     """
-    safe = [(item, never_silent(item.decision, None)) for item in items]
+    taken = take_for_answer(session, [i.queued_id for i in items if i.queued_id is not None])
+    safe = [
+        (item, never_silent(item.decision, None))
+        for item in items
+        if item.queued_id is None or item.queued_id in taken
+    ]
+    if len(safe) < len(items):
+        logger.warning(
+            "%d answers dropped: their messages were answered meanwhile", len(items) - len(safe)
+        )
     # Journeys before conversations: the lock order of every writer.
     feed_journey_opt_outs(
         session, [item.conversation for item, decision in safe if decision.opt_out], now
@@ -106,12 +126,12 @@ def apply_decisions(
     settled: list[tuple[int, AgentStatus, str | None]] = []
     for item, decision in safe:
         _apply_actions(session, item.conversation, decision, now, record_opt_out)
-        if item.inbound is not None:
+        if item.queued_id is not None:
             status = AgentStatus.DEFERRED if decision.deferred else AgentStatus.ANSWERED
-            settled.append((item.inbound.id, status, decision.note))
+            settled.append((item.queued_id, status, decision.note))
         if decision.reply is not None:
             replies.append(_reply(item, decision.reply, decision.note, reply_status))
-    settle_inbound(session, settled)
+    note_answers(session, settled)
     insert_replies(session, replies, now)
     return replies
 

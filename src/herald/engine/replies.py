@@ -165,7 +165,9 @@ class ReplyWorker(Worker):
             agent = await self._agent(version_id)
             return await agent.respond(question.context)
         except Exception as exc:  # agents promise not to raise; a bug must not lose a message
-            logger.exception("agent version %s failed on conversation %s", version_id, question)
+            logger.exception(
+                "agent version %s failed on conversation %s", version_id, question.conversation.id
+            )
             return hand_off_decision(f"agent failed: {type(exc).__name__}: {exc}")
 
     async def _agent(self, version_id: int) -> Agent:

@@ -18,19 +18,22 @@ from herald.channels.base import (
     SendUnknown,
 )
 from herald.domain.conversations import ReplyStatus
-from herald.domain.retry_policy import DEFAULT_RETRY_POLICY, RetryAt, RetryPolicy, decide_retry
+from herald.domain.retry_policy import RetryAt, RetryPolicy, decide_retry
 from herald.engine.reply_content import PendingReply
 from herald.engine.results import is_throttle
 from herald.store.conversation_work import ReplyChange
 
 FROM_SENDING = (ReplyStatus.SENDING,)
+# An answer that arrives hours after the question reads like a new message:
+# replies give up sooner than campaign messages, and a person sees why.
+REPLY_RETRY_POLICY = RetryPolicy(max_throttles=10, max_delay=timedelta(minutes=5))
 
 
 def result_change(
     send: PendingReply,
     result: SendResult,
     now: datetime,
-    policy: RetryPolicy = DEFAULT_RETRY_POLICY,
+    policy: RetryPolicy = REPLY_RETRY_POLICY,
 ) -> ReplyChange:
     key = send.message.key
     match result:

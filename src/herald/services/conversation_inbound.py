@@ -43,7 +43,6 @@ from herald.services import agents
 from herald.services.optout import KeywordOutcome, sender_address
 from herald.services.suppression import is_suppressed
 from herald.store.campaigns import CampaignRow
-from herald.store.conversation_work import ReplyStatusUpdate, apply_reply_statuses
 from herald.store.conversations import (
     ConversationSeed,
     NewInbound,
@@ -53,6 +52,7 @@ from herald.store.conversations import (
 )
 from herald.store.integrations import IntegrationRow
 from herald.store.journeys import MESSAGES
+from herald.store.reply_statuses import ReplyStatusUpdate, apply_reply_statuses
 
 
 @dataclass

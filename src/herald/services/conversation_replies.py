@@ -165,6 +165,7 @@ def post_agent_answer(
         is_suppressed=is_suppressed(session, conversation.address, conversation.channel),
         campaign_name=_campaign_name(session, conversation),
         client_reference=reference,
+        from_queue=False,
     )
     now = clock.now()
     replies = apply_decisions(

@@ -33,6 +33,7 @@ from herald.domain.conversations import (
     next_conversation_status,
 )
 from herald.errors import NotFoundError, ValidationError
+from herald.store import conversation_tags as tags_store
 from herald.store import conversations as store
 from herald.store.conversation_threads import (
     ConversationFilter,
@@ -139,12 +140,12 @@ class ConversationServices:
         """Tag a conversation (tags it already has are kept as they are)."""
         cleaned = clean_user_tags(list(tags))
         _get(session, conversation_id, for_update=True)
-        existing = store.tags_of(session, [conversation_id])[conversation_id]
+        existing = tags_store.tags_of(session, [conversation_id])[conversation_id]
         if len(set(existing) | set(cleaned)) > MAX_TAGS_PER_CONVERSATION:
             raise ValidationError(
                 f"a conversation takes at most {MAX_TAGS_PER_CONVERSATION} tags", field="tags"
             )
-        store.add_tags(session, conversation_id, cleaned, Author.USER, self._clock.now())
+        tags_store.add_tags(session, conversation_id, cleaned, Author.USER, self._clock.now())
         session.commit()
         return self.view(session, conversation_id)
 
@@ -154,7 +155,7 @@ class ConversationServices:
         """Remove tags, campaign tags included; removing a tag it lacks is not an error."""
         cleaned = clean_user_tags(list(tags))
         _get(session, conversation_id, for_update=True)
-        store.remove_tags(session, conversation_id, cleaned)
+        tags_store.remove_tags(session, conversation_id, cleaned)
         session.commit()
         return self.view(session, conversation_id)
 
@@ -195,7 +196,7 @@ def _views(
     session: Session, records: Sequence[ConversationRecord], *, previews: bool = False
 ) -> list[ConversationView]:
     ids = [r.id for r in records]
-    tags = store.tags_of(session, ids)
+    tags = tags_store.tags_of(session, ids)
     campaign_ids = [r.campaign_id for r in records if r.campaign_id is not None]
     campaigns = load_campaigns(session, campaign_ids)
     texts = latest_texts(session, records) if previews else {}

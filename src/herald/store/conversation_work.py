@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from herald.domain.agents import Direction
 from herald.domain.channels import Channel
-from herald.domain.conversations import WEBHOOK_FROM, AgentStatus, Author, ReplyStatus
+from herald.domain.conversations import AgentStatus, Author, ReplyStatus
 from herald.store.conversations import (
     CONVERSATION_MESSAGES,
     CONVERSATIONS,
@@ -157,7 +157,11 @@ def oldest_queued_inbound(
 def settle_inbound(
     session: Session, settled: Iterable[tuple[int, AgentStatus, str | None]]
 ) -> None:
-    """Record what became of inbound messages: ``(id, agent status, note)``."""
+    """Record what became of inbound messages: ``(id, agent status, note)``.
+
+    Only messages still queued change: a message settled by anyone else
+    keeps what they recorded.
+    """
     rows = [
         {"b_id": message_id, "v_status": status.value, "v_note": note}
         for message_id, status, note in settled
@@ -167,6 +171,40 @@ def settle_inbound(
             update(MESSAGES)
             .where(MESSAGES.c.id == bindparam("b_id"))
             .where(MESSAGES.c.agent_status == AgentStatus.QUEUED.value)
+            .values(agent_status=bindparam("v_status"), note=bindparam("v_note")),
+            rows,
+        )
+
+
+def take_for_answer(session: Session, inbound_ids: Sequence[int]) -> set[int]:
+    """Mark queued messages answered; return those this transaction took.
+
+    A worker whose lease ran out while its agent was thinking finds its
+    messages already taken by the next worker and applies nothing: one
+    answer per message, whatever the timing.
+    """
+    if not inbound_ids:
+        return set()
+    result = session.execute(
+        update(MESSAGES)
+        .where(MESSAGES.c.id.in_(list(inbound_ids)))
+        .where(MESSAGES.c.agent_status == AgentStatus.QUEUED.value)
+        .values(agent_status=AgentStatus.ANSWERED.value)
+        .returning(MESSAGES.c.id)
+    )
+    return {row.id for row in result}
+
+
+def note_answers(session: Session, notes: Iterable[tuple[int, AgentStatus, str | None]]) -> None:
+    """The final agent status and note of messages taken by :func:`take_for_answer`."""
+    rows = [
+        {"b_id": message_id, "v_status": status.value, "v_note": note}
+        for message_id, status, note in notes
+    ]
+    if rows:
+        session.execute(
+            update(MESSAGES)
+            .where(MESSAGES.c.id == bindparam("b_id"))
             .values(agent_status=bindparam("v_status"), note=bindparam("v_note")),
             rows,
         )
@@ -297,7 +335,8 @@ def change_replies(session: Session, changes: Sequence[ReplyChange], now: dateti
         session.execute(
             update(MESSAGES)
             .where(MESSAGES.c.key == bindparam("b_key"))
-            .where(MESSAGES.c.status.in_([status.value for status in origins]))
+            # OR of equalities, not IN: an IN list cannot be part of an executemany.
+            .where(or_(*(MESSAGES.c.status == status.value for status in origins)))
             .values(
                 status=bindparam("v_status"),
                 provider_message_id=_new_or_stored_provider_id("v_provider_id"),
@@ -341,61 +380,6 @@ def recover_unanswered(session: Session, conversation_ids: Sequence[int], now: d
         .returning(MESSAGES.c.id)
     )
     return len(result.all())
-
-
-# --- delivery statuses of replies ------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ReplyStatusUpdate:
-    """A provider's delivery status that may belong to a reply."""
-
-    provider_message_id: str
-    status: str  # sent, delivered, read or failed
-    correlation_key: str | None = None
-    error_code: str | None = None
-    error_detail: str | None = None
-
-
-def apply_reply_statuses(
-    session: Session, updates: Sequence[ReplyStatusUpdate], now: datetime
-) -> set[str]:
-    """Move replies forward by their webhooks; return the provider ids that were replies.
-
-    A reply is found by the correlation key the provider echoes, else by its
-    provider message id. Statuses only move forward (sent < delivered < read;
-    failed only before delivery), so duplicates and stragglers change nothing.
-    """
-    if not updates:
-        return set()
-    keys = {u.correlation_key for u in updates if u.correlation_key}
-    ids = {u.provider_message_id for u in updates}
-    rows = session.execute(
-        select(MESSAGES.c.key, MESSAGES.c.provider_message_id)
-        .where(MESSAGES.c.direction == Direction.OUTBOUND.value)
-        .where(or_(MESSAGES.c.key.in_(keys), MESSAGES.c.provider_message_id.in_(ids)))
-    ).all()
-    by_key = {row.key: row.key for row in rows}
-    by_provider_id = {row.provider_message_id: row.key for row in rows if row.provider_message_id}
-    matched: set[str] = set()
-    changes = []
-    for item in updates:
-        key = by_key.get(item.correlation_key or "") or by_provider_id.get(item.provider_message_id)
-        if key is None or item.status not in WEBHOOK_FROM:
-            continue
-        matched.add(item.provider_message_id)
-        changes.append(
-            ReplyChange(
-                key=key,
-                status=ReplyStatus(item.status),
-                from_statuses=tuple(ReplyStatus(s) for s in WEBHOOK_FROM[item.status]),
-                provider_message_id=item.provider_message_id,
-                error_code=item.error_code,
-                error_detail=item.error_detail,
-            )
-        )
-    change_replies(session, changes, now)
-    return matched
 
 
 def latest_inbound(session: Session, conversation_id: int) -> QueuedInbound | None:

@@ -31,12 +31,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
-    CursorResult,
     ForeignKey,
     Index,
     Integer,
@@ -45,8 +44,6 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     case,
-    delete,
-    func,
     insert,
     literal,
     or_,
@@ -368,56 +365,7 @@ def _later(column: Any, value: datetime) -> Any:
     return case((column.is_(None), moment(value)), (column < value, moment(value)), else_=column)
 
 
-# --- tags and status ----------------------------------------------------------------
-
-
-def add_tags(
-    session: Session, conversation_id: int, tags: Sequence[str], source: Author, now: datetime
-) -> None:
-    """Add tags; a tag the conversation has keeps its first source."""
-    rows = [
-        {
-            "conversation_id": conversation_id,
-            "tag": tag,
-            "source": source.value,
-            "position": None,
-            "added_at": now,
-        }
-        for tag in dict.fromkeys(tags)
-    ]
-    if rows:
-        statement = upsert(session)(CONVERSATION_TAGS).values(rows)
-        session.execute(statement.on_conflict_do_nothing(index_elements=["conversation_id", "tag"]))
-
-
-def remove_tags(session: Session, conversation_id: int, tags: Sequence[str]) -> int:
-    result = session.execute(
-        delete(CONVERSATION_TAGS).where(
-            CONVERSATION_TAGS.c.conversation_id == conversation_id,
-            CONVERSATION_TAGS.c.tag.in_(list(tags)),
-        )
-    )
-    return int(cast(CursorResult[Any], result).rowcount)
-
-
-def tags_of(session: Session, conversation_ids: Sequence[int]) -> dict[int, tuple[str, ...]]:
-    """Each conversation's tags: campaign tags first (in their order), then by time added."""
-    if not conversation_ids:
-        return {}
-    query = (
-        select(CONVERSATION_TAGS.c.conversation_id, CONVERSATION_TAGS.c.tag)
-        .where(CONVERSATION_TAGS.c.conversation_id.in_(list(conversation_ids)))
-        .order_by(
-            CONVERSATION_TAGS.c.conversation_id,
-            func.coalesce(CONVERSATION_TAGS.c.position, MAX_POSITION),
-            CONVERSATION_TAGS.c.added_at,
-            CONVERSATION_TAGS.c.tag,
-        )
-    )
-    found: dict[int, list[str]] = {cid: [] for cid in conversation_ids}
-    for conversation_id, tag in session.execute(query):
-        found[conversation_id].append(tag)
-    return {cid: tuple(tags) for cid, tags in found.items()}
+# --- status ----------------------------------------------------------------------
 
 
 def set_status(
