@@ -27,17 +27,19 @@ class SystemClock:
 class CompressedClock:
     """A clock that runs ``speedup`` times faster than the wall clock.
 
-    Used by the demo so that days of follow-up delay pass in seconds while
-    every component still sees consistent, monotonic time.
+    Used by the demo and the multi-process tests so that days of follow-up
+    delay pass in seconds. Time is measured from ``epoch``: processes given
+    the same epoch and speedup agree on "now" whenever each of them started,
+    which a per-process origin would not.
     """
 
-    def __init__(self, speedup: float, *, origin: datetime | None = None) -> None:
+    def __init__(self, speedup: float, *, epoch: datetime | None = None) -> None:
         if speedup <= 0:
             raise ValueError("speedup must be positive")
+        if epoch is not None and epoch.tzinfo is None:
+            raise ValueError("the epoch must be an aware datetime")
         self.speedup = speedup
-        self._wall_origin = datetime.now(UTC)
-        self._origin = origin or self._wall_origin
+        self.epoch = epoch or datetime.now(UTC)
 
     def now(self) -> datetime:
-        elapsed = datetime.now(UTC) - self._wall_origin
-        return self._origin + elapsed * self.speedup
+        return self.epoch + (datetime.now(UTC) - self.epoch) * self.speedup

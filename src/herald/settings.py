@@ -6,6 +6,8 @@ never at import time, so tests can construct their own.
 
 from __future__ import annotations
 
+import re
+from datetime import datetime
 from pathlib import Path
 
 from pydantic import Field, SecretStr, field_validator
@@ -32,6 +34,25 @@ class Settings(BaseSettings):
         description="ISO region used to read phone numbers written in national format.",
     )
 
+    public_base_url: str | None = Field(
+        default=None,
+        description=(
+            "The URL at which providers reach this Herald (https://herald.example.com). "
+            "Twilio signatures cover the full URL Twilio called, so it is checked "
+            "against this base, never against the Host header of the request."
+        ),
+    )
+    webhook_max_body_bytes: int = Field(
+        default=1024 * 1024,
+        ge=1024,
+        description="Largest provider webhook body accepted (WhatsApp, Infobip, Twilio).",
+    )
+    email_webhook_max_body_bytes: int = Field(
+        default=10 * 1024 * 1024,
+        ge=1024,
+        description="Largest inbound email or bounce accepted: replies carry attachments.",
+    )
+
     secret_key: SecretStr | None = Field(
         default=None,
         description=(
@@ -55,6 +76,32 @@ class Settings(BaseSettings):
         description="Processes that validate a large upload; 0 means one per CPU core.",
     )
 
+    clock_speedup: float = Field(
+        default=1.0,
+        gt=0,
+        description=(
+            "Run Herald's clock this many times faster than real time (demos and tests "
+            "only: delivery windows and follow-ups pass faster)."
+        ),
+    )
+    clock_epoch: datetime | None = Field(
+        default=None,
+        description="Moment from which a sped-up clock runs fast; give every process the same.",
+    )
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _http_base_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip().rstrip("/")
+        if not _BASE_URL.fullmatch(value):
+            raise ValueError(
+                "HERALD_PUBLIC_BASE_URL must be an http(s) URL without query or fragment, "
+                f"e.g. https://herald.example.com, not {value!r}"
+            )
+        return value
+
     def resolved_database_url(self) -> str:
         """The database URL to use: the configured one, else SQLite in the data directory."""
         if self.database_url:
@@ -67,6 +114,7 @@ def load_settings(**overrides: object) -> Settings:
     return Settings(**overrides)  # type: ignore[arg-type]
 
 
+_BASE_URL = re.compile(r"https?://[^\s/?#]+(/[^\s?#]*)?")
 PLACEHOLDER_SECRETS = frozenset(
     {"changeme", "change-me", "changethis", "secret", "password", "placeholder", "xxx", "todo"}
 )

@@ -21,10 +21,20 @@ def test_fake_clock_refuses_naive_start() -> None:
 
 
 def test_compressed_clock_runs_faster_than_the_wall() -> None:
-    origin = datetime(2025, 1, 1, tzinfo=UTC)
-    clock = CompressedClock(86_400, origin=origin)
+    epoch = datetime.now(UTC) - timedelta(seconds=1)
+    clock = CompressedClock(3_600, epoch=epoch)
     first = clock.now()
     second = clock.now()
-    assert origin <= first <= second
+    # One real second after the epoch is an hour of compressed time.
+    assert epoch + timedelta(hours=1) <= first <= second
     with pytest.raises(ValueError, match="positive"):
         CompressedClock(0)
+    with pytest.raises(ValueError, match="aware"):
+        CompressedClock(2, epoch=datetime(2025, 1, 1))
+
+
+def test_compressed_clocks_with_one_epoch_agree_whenever_created() -> None:
+    epoch = datetime.now(UTC)
+    early = CompressedClock(1_000, epoch=epoch)
+    late = CompressedClock(1_000, epoch=epoch)
+    assert abs(early.now() - late.now()) < timedelta(seconds=60)

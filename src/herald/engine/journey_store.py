@@ -15,8 +15,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, bindparam, insert, or_, select, update
+from sqlalchemy import (
+    CursorResult,
+    bindparam,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from herald.channels.codec import event_from_json
 from herald.domain.journey_state import JourneyState
@@ -154,8 +164,8 @@ def write_batch(
         session.execute(insert(MESSAGES), write.new_messages)
     if write.retried_messages:
         _mark_retries(session, write.retried_messages)
-    for result in write.message_results:
-        _apply_message_result(session, result)
+    if write.message_results:
+        _apply_message_results(session, write.message_results)
     if write.log:
         session.execute(insert(JOURNEY_LOG), write.log)
     add_to_counters(session, write.counters)
@@ -180,12 +190,47 @@ def _mark_retries(session: Session, rows: list[dict[str, Any]]) -> None:
         raise LeaseLostError("a retried message was not waiting for a retry; refusing to send")
 
 
-def _apply_message_result(session: Session, result: dict[str, Any]) -> None:
-    values = {k: v for k, v in result.items() if k not in ("key", "from_statuses")}
-    statement = update(MESSAGES).where(MESSAGES.c.key == result["key"])
-    if result.get("from_statuses"):
-        statement = statement.where(MESSAGES.c.status.in_(result["from_statuses"]))
-    session.execute(statement.values(**values))
+MESSAGE_RESULT_COLUMNS = (
+    "status",
+    "provider_message_id",
+    "error_code",
+    "error_title",
+    "error_detail",
+    "sent_at",
+    "status_at",
+)
+
+
+def _apply_message_results(session: Session, results: list[dict[str, Any]]) -> None:
+    """Bulk-update message rows: one executemany per set of allowed prior statuses.
+
+    A value left out of a result keeps the column's current value (COALESCE),
+    so every row can share one statement; ``from_statuses`` guards against
+    regressions such as a late "sent" overwriting "delivered".
+    """
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for result in results:
+        guard = tuple(result.get("from_statuses") or ())
+        params = {"b_key": result["key"]}
+        params |= {f"v_{name}": result.get(name) for name in MESSAGE_RESULT_COLUMNS}
+        groups.setdefault(guard, []).append(params)
+    values: dict[str, ColumnElement[Any]] = {
+        name: func.coalesce(bindparam(f"v_{name}"), MESSAGES.c[name])
+        for name in MESSAGE_RESULT_COLUMNS
+    }
+    for guard, rows in groups.items():
+        statement = update(MESSAGES).where(MESSAGES.c.key == bindparam("b_key"))
+        if guard:
+            # Expanding IN cannot take parameters in executemany; the guard is
+            # Herald's own status names, rendered as SQL literals.
+            statement = statement.where(MESSAGES.c.status.in_([_sql_word(w) for w in guard]))
+        session.execute(statement.values(**values), rows)
+
+
+def _sql_word(word: str) -> ColumnElement[Any]:
+    if not word.replace("_", "").isalpha():
+        raise ValueError(f"not a status name: {word!r}")
+    return literal_column(f"'{word}'")
 
 
 def _write_journeys(

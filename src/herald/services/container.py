@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from herald.channels.registry import ProviderRegistry, default_registry
-from herald.clock import Clock, SystemClock
+from herald.clock import Clock, CompressedClock, SystemClock
 from herald.services.integrations import IntegrationServices
 from herald.settings import Settings
 from herald.store.database import create_database_engine, create_session_factory
@@ -48,7 +48,7 @@ class Herald:
             upgrade_database(engine)
         return cls(
             settings=settings,
-            clock=clock or SystemClock(),
+            clock=clock or clock_from(settings),
             engine=engine,
             sessions=create_session_factory(engine),
             registry=registry or default_registry(),
@@ -57,3 +57,10 @@ class Herald:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def clock_from(settings: Settings) -> Clock:
+    """The wall clock, or a sped-up one when the settings ask for it."""
+    if settings.clock_speedup == 1:
+        return SystemClock()
+    return CompressedClock(settings.clock_speedup, epoch=settings.clock_epoch)

@@ -8,6 +8,7 @@ from herald import __version__
 from herald.services.container import Herald
 from herald.web import health
 from herald.web.errors import install_error_handlers
+from herald.web.webhooks import install_webhooks
 
 
 def create_app(herald: Herald) -> FastAPI:
@@ -21,4 +22,5 @@ def create_app(herald: Herald) -> FastAPI:
     app.state.herald = herald
     install_error_handlers(app)
     app.include_router(health.router)
+    install_webhooks(app, herald)
     return app
