@@ -59,6 +59,7 @@ class ThreadMessage:
     agent_status: str | None = None
     note: str | None = None
     step: int | None = None
+    recorded_at: datetime | None = None  # Herald's time: the thread's order
 
 
 def load_threads(
@@ -78,7 +79,7 @@ def load_threads(
             threads[row.conversation_id].append(_conversation_message(row))
     for thread in threads.values():
         # Stable: equal times keep campaign messages (read first) before answers.
-        thread.sort(key=lambda message: message.at)
+        thread.sort(key=lambda message: message.recorded_at or message.at)
     return threads
 
 
@@ -114,6 +115,7 @@ def _campaign_message(row: Any) -> ThreadMessage:
         error_code=row.error_code,
         error_detail=row.error_title or row.error_detail,
         step=row.step,
+        recorded_at=row.sent_at or row.created_at,
     )
 
 
@@ -134,6 +136,7 @@ def _conversation_message(row: Any) -> ThreadMessage:
         author_name=row.author_name,
         agent_status=row.agent_status,
         note=row.note,
+        recorded_at=row.recorded_at,
     )
 
 

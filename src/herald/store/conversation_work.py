@@ -260,6 +260,7 @@ def _reply_values(reply: OutboundReply, now: datetime) -> dict[str, Any]:
         "error_code": reply.error_code,
         "error_detail": reply.error_detail,
         "at": now,
+        "recorded_at": now,
         "status_at": now,
         "agent_status": None,
         "note": reply.note,

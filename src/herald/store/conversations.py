@@ -148,7 +148,11 @@ class ConversationMessageRow(Base):
     status: Mapped[str] = mapped_column(String(16))
     error_code: Mapped[str | None] = mapped_column(String(64))
     error_detail: Mapped[str | None] = mapped_column(Text)
-    at: Mapped[datetime] = mapped_column(UtcDateTime())
+    at: Mapped[datetime] = mapped_column(UtcDateTime())  # the provider's time for inbound
+    # Herald's own time of recording: threads are ordered by it, because
+    # providers' times are coarse (WhatsApp's are whole seconds) and would
+    # put an answer before the message it answers.
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime())
     status_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     agent_status: Mapped[str | None] = mapped_column(String(16), index=True)
     note: Mapped[str | None] = mapped_column(Text)
@@ -336,6 +340,7 @@ def add_inbound(
             provider_message_id=message.provider_message_id,
             status="received",
             at=message.at,
+            recorded_at=now,
             agent_status=message.agent_status.value,
             note=message.note,
         )

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 21:05:36.799458
+Create Date: 2026-11-26 21:20:31.084689
 """
 
 from __future__ import annotations
@@ -590,6 +590,7 @@ def upgrade() -> None:
         sa.Column("error_code", sa.String(length=64), nullable=True),
         sa.Column("error_detail", sa.Text(), nullable=True),
         sa.Column("at", herald.store.base.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("recorded_at", herald.store.base.UtcDateTime(timezone=True), nullable=False),
         sa.Column("status_at", herald.store.base.UtcDateTime(timezone=True), nullable=True),
         sa.Column("agent_status", sa.String(length=16), nullable=True),
         sa.Column("note", sa.Text(), nullable=True),
