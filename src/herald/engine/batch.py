@@ -80,16 +80,14 @@ class RoutedReply:
 
 @dataclass(frozen=True)
 class RecordedSend:
-    """A journey's first attempt at a step, recorded as an intent: whom, how, through what."""
+    """A journey's first attempt at a step, recorded as an intent (its ``messages`` row)."""
 
     journey_id: int
     campaign_id: int
+    key: str  # the message's correlation key
     channel: Channel
-    integration_id: int
-    address: str
     at: datetime
     campaign_tags: tuple[str, ...]
-    agent_version_id: int | None
 
 
 @dataclass
@@ -199,12 +197,10 @@ class BatchEffects:
                 RecordedSend(
                     journey_id=journey.id,
                     campaign_id=journey.campaign_id,
+                    key=key,
                     channel=step.channel,
-                    integration_id=step.integration_id,
-                    address=address,
                     at=self.now,
                     campaign_tags=runtime.tags,
-                    agent_version_id=runtime.agent_version_id,
                 )
             )
         else:

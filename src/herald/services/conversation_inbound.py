@@ -42,13 +42,13 @@ from herald.engine.router import InboundRoute
 from herald.services import agents
 from herald.services.optout import KeywordOutcome, sender_address
 from herald.services.suppression import is_suppressed
+from herald.store.campaign_conversations import open_for_messages, tag_new_conversations
 from herald.store.campaigns import CampaignRow
 from herald.store.conversations import (
     ConversationSeed,
     NewInbound,
     add_inbound,
     find_or_open,
-    open_conversations,
 )
 from herald.store.integrations import IntegrationRow
 from herald.store.journeys import MESSAGES
@@ -74,22 +74,17 @@ def open_campaign_conversations(
     session: Session, sends: Sequence[RecordedSend], default_agent: DefaultAgent
 ) -> None:
     """Open the conversations of a batch's first sends (existing ones are left alone)."""
-    default = default_agent.resolve(session) if any(not s.agent_version_id for s in sends) else None
-    seeds = [
-        ConversationSeed(
-            thread_key=journey_thread_key(send.journey_id, send.channel),
-            channel=send.channel,
-            address=_canonical(send.address),
-            at=send.at,
-            integration_id=send.integration_id,
-            campaign_id=send.campaign_id,
-            journey_id=send.journey_id,
-            agent_version_id=send.agent_version_id or default,
-            tags=send.campaign_tags,
-        )
-        for send in sends
-    ]
-    open_conversations(session, seeds)
+    if not sends:
+        return
+    now = max(send.at for send in sends)
+    created = open_for_messages(
+        session,
+        [send.key for send in sends],
+        now,
+        default_agent_version_id=default_agent.resolve(session),
+    )
+    tags = {send.campaign_id: send.campaign_tags for send in sends}
+    tag_new_conversations(session, created, tags, now)
 
 
 @dataclass

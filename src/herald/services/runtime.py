@@ -60,6 +60,9 @@ class ConversationHooks:
     herald: Herald
     default_agent: DefaultAgent = field(default_factory=DefaultAgent)
 
+    def __post_init__(self) -> None:
+        self._recorder = InboundRecorder(self.herald.clock, self.default_agent)
+
     def on_sends(self, session: Session, sends: Sequence[RecordedSend]) -> None:
         open_campaign_conversations(session, sends, self.default_agent)
 
@@ -68,9 +71,7 @@ class ConversationHooks:
         outcome = apply_opt_keywords(
             session, message, clock=self.herald.clock, campaign_id=route.campaign_id
         )
-        InboundRecorder(self.herald.clock, self.default_agent).record(
-            session, message, route, outcome
-        )
+        self._recorder.record(session, message, route, outcome)
         return outcome.detection.is_opt_out
 
     def on_statuses(self, session: Session, updates: Sequence[DeliveryUpdate]) -> set[str]:
