@@ -10,6 +10,9 @@ and nothing below them needs to know about either::
     ├── NotFoundError          the thing asked for does not exist
     ├── ConflictError          the request clashes with current state
     │   └── IllegalTransitionError  e.g. launching a sent campaign
+    ├── AuthenticationError    no valid credentials (wrong password, unknown or revoked key)
+    ├── PermissionDeniedError  valid credentials without the right (role, key scope, CSRF)
+    ├── RateLimitedError       too many attempts; ``retry_after_seconds`` says when to retry
     ├── ConfigurationError     settings that cannot work (placeholder secret, bad URL)
     └── ProviderError          a provider refused or failed
         ├── TransientProviderError  retrying later can succeed
@@ -54,6 +57,24 @@ class ConflictError(HeraldError):
 
 class IllegalTransitionError(ConflictError):
     code = "illegal_transition"
+
+
+class AuthenticationError(HeraldError):
+    code = "unauthenticated"
+
+
+class PermissionDeniedError(HeraldError):
+    code = "forbidden"
+
+
+class RateLimitedError(HeraldError):
+    """Refused for now; the same request may succeed after ``retry_after_seconds``."""
+
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after_seconds: int, code: str | None = None) -> None:
+        super().__init__(message, code=code)
+        self.retry_after_seconds = retry_after_seconds
 
 
 class ConfigurationError(HeraldError):

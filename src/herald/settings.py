@@ -10,7 +10,7 @@ import re
 from datetime import datetime
 from pathlib import Path
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -61,6 +61,27 @@ class Settings(BaseSettings):
         ),
     )
 
+    session_secret: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Signs session cookies. Comma-separated to rotate: the first signs, all verify. "
+            "Default: derived from HERALD_SECRET_KEY, else a key generated in data_dir."
+        ),
+    )
+    session_max_age_seconds: int = Field(
+        default=12 * 3600, ge=300, description="A browser session ends this long after login."
+    )
+    session_idle_seconds: int = Field(
+        default=2 * 3600, ge=60, description="A browser session ends after this long unused."
+    )
+    admin_email: str | None = Field(
+        default=None,
+        description="With admin_password: the first admin, created at start when no user exists.",
+    )
+    admin_password: SecretStr | None = Field(
+        default=None, description="Password of the first admin (see admin_email)."
+    )
+
     @field_validator("secret_key")
     @classmethod
     def _refuse_placeholder_secret(cls, value: SecretStr | None) -> SecretStr | None:
@@ -101,6 +122,27 @@ class Settings(BaseSettings):
                 f"e.g. https://herald.example.com, not {value!r}"
             )
         return value
+
+    @field_validator("session_secret")
+    @classmethod
+    def _refuse_placeholder_session_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        for key in value.get_secret_value().split(","):
+            check_secret_strength(key.strip(), "HERALD_SESSION_SECRET")
+        return value
+
+    @model_validator(mode="after")
+    def _idle_within_lifetime(self) -> Settings:
+        if self.session_idle_seconds > self.session_max_age_seconds:
+            raise ValueError(
+                "HERALD_SESSION_IDLE_SECONDS must not exceed HERALD_SESSION_MAX_AGE_SECONDS"
+            )
+        return self
+
+    def uses_https(self) -> bool:
+        """Whether people reach Herald over https (Secure cookies, HSTS)."""
+        return self.public_base_url is not None and self.public_base_url.startswith("https://")
 
     def resolved_database_url(self) -> str:
         """The database URL to use: the configured one, else SQLite in the data directory."""

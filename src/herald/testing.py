@@ -12,6 +12,15 @@ from herald.channels.base import (
 )
 from herald.domain.agents import AgentContext, AgentDecision
 from herald.domain.channels import IntegrationKind
+from herald.services.passwords import HashParameters, Passwords
+
+# The smallest argon2id cost: real hashes, a fraction of a millisecond each.
+FAST_HASH_PARAMETERS = HashParameters(time_cost=1, memory_cost_kib=8, parallelism=1)
+
+
+def fast_passwords() -> Passwords:
+    """A password hasher for tests; never use these parameters for real accounts."""
+    return Passwords(FAST_HASH_PARAMETERS)
 
 
 class FakeClock:

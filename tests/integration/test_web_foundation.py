@@ -13,6 +13,7 @@ from herald.services.container import Herald
 from herald.settings import Settings
 from herald.testing import FakeClock
 from herald.web.app import create_app
+from herald.web.auth import PUBLIC
 
 
 @pytest.fixture
@@ -20,7 +21,7 @@ def client(database_url: str, tmp_path: Path) -> Iterator[TestClient]:
     herald = Herald.create(Settings(database_url=database_url, data_dir=tmp_path), FakeClock())
     app = create_app(herald)
 
-    @app.get("/boom/{kind}")
+    @app.get("/boom/{kind}", dependencies=[PUBLIC])
     def boom(kind: str) -> None:
         errors = {
             "invalid": ValidationError("row 3: phone is not valid", field="phone"),

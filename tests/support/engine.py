@@ -37,14 +37,14 @@ WHATSAPP = {
     "access_token": "test-access-token-abcdef",
     "app_secret": "test-app-secret-abcdef-123456",
     "webhook_verify_token": "test-verify-token-abcdef",
-    "rate_limit_per_second": 100000,
+    "rate_limit_per_second": 1000,
 }
 INFOBIP = {
     "base_url": "http://127.0.0.1:9",
     "api_key": "test-infobip-key-abcdef",
     "sender": "Herald",
     "webhook_secret": "test-infobip-secret-abcdef",
-    "rate_limit_per_second": 100000,
+    "rate_limit_per_second": 1000,
 }
 
 

@@ -128,12 +128,7 @@ def test_call_parameters_ask_for_every_progress_event_with_the_key() -> None:
         "https://herald.example.test/webhooks/twilio/status?key=c42%3Aj9001%3As1"
     )
     assert form["StatusCallbackMethod"] == "POST"
-    assert [v for n, v in params if n == "StatusCallbackEvent"] == [
-        "initiated",
-        "ringing",
-        "answered",
-        "completed",
-    ]
+    assert [v for n, v in params if n == "StatusCallbackEvent"] == ["completed"]
     assert form["Timeout"] == "25"
     assert form["MachineDetection"] == "DetectMessageEnd"
     root = _parse(form["Twiml"])

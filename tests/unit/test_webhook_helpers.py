@@ -35,7 +35,7 @@ def test_request_query_keeps_the_first_of_repeated_names() -> None:
 
 
 def _intake(public_base_url: str | None) -> WebhookIntake:
-    return WebhookIntake(None, FakeClock(), public_base_url)  # type: ignore[arg-type]
+    return WebhookIntake(None, FakeClock(), public_base_url, None)  # type: ignore[arg-type]
 
 
 def _twilio(public_base_url: str) -> TwilioSettings:

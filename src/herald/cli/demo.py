@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import tempfile
 import time
 from datetime import timedelta
@@ -16,7 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from herald.channels.sandbox.server import ThreadedSandbox
+from herald.channels.sandbox.process import ProcessSandbox
 from herald.cli.server import running_herald
 from herald.clock import CompressedClock
 from herald.domain.channels import IntegrationKind
@@ -38,7 +37,7 @@ def demo(
     contacts: Annotated[int, typer.Option(min=1, max=100_000, help="Contacts to generate.")] = 300,
     seconds_per_day: Annotated[
         float, typer.Option(min=0.05, help="Real seconds one simulated day takes.")
-    ] = 1.5,
+    ] = 2.0,
     seed: Annotated[int, typer.Option(help="Seed of the audience and the sandbox.")] = 7,
     data_dir: Annotated[
         Path | None, typer.Option(help="Keep the SQLite database here (default: a new temp dir).")
@@ -53,8 +52,6 @@ def demo(
     settings = Settings(data_dir=directory, database_url=f"sqlite:///{directory / 'herald.db'}")
     herald = Herald.create(settings, CompressedClock(speedup))
     console = Console(stderr=as_json)
-    # The sandbox retries webhooks Herald refuses; the demo reports outcomes, not that noise.
-    logging.getLogger("herald.channels.sandbox").setLevel(logging.ERROR)
     try:
         report = asyncio.run(_run(herald, contacts, speedup, seed, timeout, console))
     finally:
@@ -73,7 +70,7 @@ async def _run(
     lease = timedelta(minutes=5) * speedup  # leases are meant in real time
     async with running_herald(herald, host="127.0.0.1", port=0, lease=lease) as running:
         scenario = demo_scenario(running.url, speedup=speedup, seed=seed)
-        with ThreadedSandbox(scenario) as sandbox:
+        with ProcessSandbox(scenario) as sandbox:
             console.print(f"Herald on {running.url}, provider sandbox on {sandbox.base_url}")
             started = time.monotonic()
             setup = await asyncio.to_thread(
@@ -87,7 +84,7 @@ async def _run(
             progress = await _watch(
                 herald, setup.campaign_id, setup.contacts, give_up_after, console
             )
-            summary = sandbox.log.summary()
+            summary = await asyncio.to_thread(sandbox.summary)
         return _report(progress, time.monotonic() - started, summary)
 
 

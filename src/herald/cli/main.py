@@ -9,7 +9,17 @@ from __future__ import annotations
 import typer
 
 from herald import __version__
-from herald.cli import audience, database, demo, sandbox, serve, suppression
+from herald.cli import (
+    api_keys,
+    audience,
+    campaign,
+    database,
+    demo,
+    sandbox,
+    serve,
+    suppression,
+    users,
+)
 
 app = typer.Typer(
     name="herald",
@@ -25,6 +35,9 @@ app.add_typer(serve.worker_app, name="worker")
 app.add_typer(audience.app, name="audience")
 app.add_typer(sandbox.app, name="sandbox")
 app.add_typer(suppression.app, name="suppression")
+app.add_typer(users.app, name="user")
+app.add_typer(api_keys.app, name="api-key")
+app.add_typer(campaign.app, name="campaign")
 
 
 @app.command()

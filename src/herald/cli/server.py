@@ -49,7 +49,7 @@ async def running_herald(
     sock = bind(host, port)
     bound_port = sock.getsockname()[1]
     app = create_app(herald)
-    config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False)
+    config = uvicorn.Config(app, log_level="warning", lifespan="on", access_log=False)
     server = uvicorn.Server(config)
     async with aiohttp.ClientSession() as http:
         runner = build_runner(herald, http, lease=lease) if workers else None

@@ -22,7 +22,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -75,7 +75,7 @@ from herald.store.suppression import find_suppressed
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_BATCH_SIZE = 500
+DEFAULT_BATCH_SIZE = 100
 DEFAULT_LEASE = timedelta(minutes=5)
 PAUSE_POLL_SECONDS = 0.5
 
@@ -111,7 +111,9 @@ class JourneyWorker(Worker):
         lease: timedelta = DEFAULT_LEASE,
         on_replies: ReplyHook | None = None,
         on_sends: SendHook | None = None,
+        name: str = "journeys",
     ) -> None:
+        self.name = name
         self._sessions = sessions
         self._clock = clock
         self._dispatcher = dispatcher
@@ -136,8 +138,8 @@ class JourneyWorker(Worker):
     # -- stage 1 ------------------------------------------------------------
 
     def _begin(self) -> Stage | None:
-        now = self._clock.now()
         with self._sessions() as session, session.begin():
+            now = _now_in(session, self._clock)
             journeys = store.claim_journeys(
                 session, self._owner, now, self._lease, self._batch_size
             )
@@ -189,14 +191,13 @@ class JourneyWorker(Worker):
     def _continue(
         self, stage: Stage, outcomes: list[SendOutcome], held: list[PendingSend]
     ) -> Stage:
-        now = self._clock.now()
-        effects = BatchEffects(now, stage.runtimes, stage.suppressed)
-        by_id = {journey.id: journey for journey in stage.journeys}
-        for send, result in outcomes:
-            _apply_send_result(effects, by_id[send.journey_id], send, result)
-        for send in held:
-            _give_back(effects, by_id[send.journey_id], send)
         with self._sessions() as session, session.begin():
+            effects = BatchEffects(_now_in(session, self._clock), stage.runtimes, stage.suppressed)
+            by_id = {journey.id: journey for journey in stage.journeys}
+            for send, result in outcomes:
+                _apply_send_result(effects, by_id[send.journey_id], send, result)
+            for send in held:
+                _give_back(effects, by_id[send.journey_id], send)
             return self._commit(session, stage.journeys, effects, [])
 
     def _commit(
@@ -225,6 +226,16 @@ class JourneyWorker(Worker):
         if effects.completed_campaigns:
             complete_finished_campaigns(session, effects.completed_campaigns, effects.now)
         return Stage(journeys, effects.runtimes, effects.suppressed, sends)
+
+
+def _now_in(session: Session, clock: Clock) -> datetime:
+    """The time, read once the transaction holds its locks.
+
+    On SQLite the transaction may wait for the write lock; a time read before
+    that wait would be stale by the time anything is written.
+    """
+    session.connection()
+    return clock.now()
 
 
 def _suppressed(

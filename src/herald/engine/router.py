@@ -88,8 +88,9 @@ class EventRouter(Worker):
         return await asyncio.to_thread(self.route_batch)
 
     def route_batch(self) -> int:
-        now = self._clock.now()
         with self._sessions() as session, session.begin():
+            session.connection()  # take the locks first, then read the time
+            now = self._clock.now()
             rows = session.execute(
                 select(EVENTS.c.id, EVENTS.c.payload)
                 .where(EVENTS.c.routed_at.is_(None))

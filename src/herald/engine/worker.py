@@ -16,7 +16,7 @@ import os
 import socket
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -49,8 +49,12 @@ class WorkerRunner:
         *,
         sessions: sessionmaker[Session],
         clock: Clock,
+        wakes: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
+        """``wakes`` names, per worker, the workers to wake after it did work
+        (the router making journeys due wakes the journey workers)."""
         self.workers = list(workers)
+        self._wakes = {name: list(targets) for name, targets in (wakes or {}).items()}
         self._sessions = sessions
         self._clock = clock
         self._stopping = asyncio.Event()
@@ -92,6 +96,9 @@ class WorkerRunner:
                 handled = 0
                 await self._sleep(wakeup, ERROR_PAUSE_SECONDS)
             self.iterations[worker.name] += 1
+            if handled:
+                for target in self._wakes.get(worker.name, ()):
+                    self._wakeups[target].set()
             if handled == 0:
                 await self._sleep(wakeup, worker.idle_seconds)
 

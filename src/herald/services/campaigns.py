@@ -1,111 +1,78 @@
-"""Campaign use cases: drafts, review, scheduling, launch and the lifecycle.
+"""Campaign use cases: the builder's three steps, the lifecycle, campaigns as code.
 
-Shared by the API, the CLI and the UI. Drafts keep whatever the user set,
-even when incomplete (the journey is stored as entered); everything is
-validated when the campaign is reviewed, scheduled or launched.
+Shared by the API, the CLI and the UI. Every method takes the caller's
+``Session`` and commits what it changes. Drafts keep whatever the user set,
+even when incomplete; everything is checked when the campaign is reviewed,
+scheduled or launched (see :mod:`herald.services.campaign_review`). The
+rules every edit keeps are in :mod:`herald.services.campaign_edits`.
+
+A campaign's audience is always its own: uploaded for it, built by quick
+add, or a copy of another audience or campaign's audience (never the same
+list), so editing one never changes another. Audience work runs in its own
+transactions on the session's engine; these methods end the session's
+transaction before it starts, so SQLite's single writer is never waited on
+by the same thread.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+import builtins
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from pathlib import Path
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from herald.clock import Clock
-from herald.domain.audience_profile import AudienceProfile
-from herald.domain.campaign import (
-    CampaignAction,
-    CampaignStatus,
-    JourneyDefinition,
-    ensure_editable,
-    next_status,
-    parse_journey,
+from herald.domain.campaign import CampaignStatus, ensure_editable
+from herald.domain.spec import CampaignSpec, ScheduleSpec
+from herald.errors import IllegalTransitionError, ValidationError
+from herald.services import audiences
+from herald.services.agents import AgentChoice
+from herald.services.audiences import ProgressCallback, QuickAddResult, Source
+from herald.services.campaign_agents import (
+    agent_choices,
+    default_agent_version,
+    latest_version_of,
+    pinnable_version,
 )
-from herald.domain.checks import CheckReport, IntegrationState, check_journey
-from herald.domain.estimate import Estimate, estimate_messages
-from herald.domain.ids import CampaignId
-from herald.domain.journey_state import Phase
-from herald.domain.schedule import resolve_start
-from herald.domain.tags import derive_unique_tag, validate_extra_tags
-from herald.engine.launch import start_campaign
-from herald.errors import NotFoundError, ValidationError
-from herald.store.audiences import AUDIENCES, CONTACTS
-from herald.store.campaigns import CampaignRow, read_counters
-from herald.store.integrations import IntegrationRow
-from herald.store.journeys import JOURNEYS
+from herald.services.campaign_audiences import audience_profile
+from herald.services.campaign_code import ApplyResult, apply_plan, export_spec, plan_apply
+from herald.services.campaign_edits import (
+    UNSET,
+    Changes,
+    JourneyInput,
+    Unset,
+    apply_changes,
+    check_inputs,
+    checked_name,
+    insert_draft,
+)
+from herald.services.campaign_lifecycle import CampaignLifecycle, Progress
+from herald.services.campaign_preview import ContactPreview, preview_step
+from herald.services.campaign_review import LaunchBlockedError, Review, build_review
+from herald.services.campaign_views import (
+    CampaignView,
+    engine_of,
+    get_row,
+    rollback_on_error,
+    view_of,
+)
+from herald.store.campaigns import CampaignRow
 
-MAX_NAME_LENGTH = 200
-# Phases that wait for no timer while a campaign is paused: woken on resume.
-WAITING_PHASES = [Phase.PENDING.value, Phase.HELD.value, Phase.FOLLOW_UP_HELD.value]
-
-
-@dataclass(frozen=True)
-class CampaignView:
-    id: CampaignId
-    name: str
-    tag: str
-    tags: tuple[str, ...]
-    status: CampaignStatus
-    audience_id: int | None
-    agent_version_id: int | None
-    journey: dict[str, Any] | None
-    default_region: str
-    schedule_local: str | None
-    schedule_timezone: str | None
-    start_at: datetime | None
-    contact_count: int
-    created_at: datetime
-    updated_at: datetime
-    launched_at: datetime | None
-    completed_at: datetime | None
+__all__ = [
+    "UNSET",
+    "CampaignServices",
+    "CampaignView",
+    "LaunchBlockedError",
+    "Progress",
+    "Review",
+    "audience_profile",
+]
 
 
-@dataclass(frozen=True)
-class Review:
-    campaign: CampaignView
-    audience: AudienceProfile
-    journey: JourneyDefinition
-    checks: CheckReport
-    estimate: Estimate
-
-
-@dataclass(frozen=True)
-class Progress:
-    campaign: CampaignView
-    counters: dict[str, int]
-
-    @property
-    def outcomes(self) -> dict[str, int]:
-        return _prefixed(self.counters, "outcome:")
-
-    @property
-    def messages_by_channel(self) -> dict[str, int]:
-        return _prefixed(self.counters, "sent:")
-
-    @property
-    def error_codes(self) -> dict[str, int]:
-        return _prefixed(self.counters, "error:")
-
-    @property
-    def completed(self) -> int:
-        return sum(self.outcomes.values())
-
-
-def _prefixed(counters: dict[str, int], prefix: str) -> dict[str, int]:
-    return {
-        name.removeprefix(prefix): value
-        for name, value in sorted(counters.items())
-        if name.startswith(prefix) and value
-    }
-
-
-class CampaignServices:
-    def __init__(self, clock: Clock) -> None:
-        self._clock = clock
+class CampaignServices(CampaignLifecycle):
+    """The builder's use cases; the lifecycle is inherited from :class:`CampaignLifecycle`."""
 
     # -- drafts -------------------------------------------------------------
 
@@ -117,253 +84,292 @@ class CampaignServices:
         extra_tags: Sequence[str] = (),
         audience_id: int | None = None,
         agent_version_id: int | None = None,
-        journey: dict[str, Any] | None = None,
+        journey: JourneyInput | None = None,
         default_region: str = "US",
+        schedule: ScheduleSpec | None = None,
     ) -> CampaignView:
-        name = _checked_name(name)
-        now = self._clock.now()
-        row = CampaignRow(
-            name=name,
-            tag=derive_unique_tag(name, _existing_tags(session)),
-            extra_tags=list(validate_extra_tags(list(extra_tags))),
-            status=CampaignStatus.DRAFT.value,
-            audience_id=audience_id,
-            agent_version_id=agent_version_id,
+        """A new draft; anything but the name may be missing or incomplete.
+
+        ``audience_id`` gives the campaign a copy of that audience.
+        ``agent_version_id`` must be a published version; without it the
+        built-in agent's latest published version is pinned. ``schedule`` is
+        the planned start, checked for daylight-saving gaps and overlaps; it
+        takes effect when the campaign is launched.
+        """
+        name = checked_name(name)
+        changes = Changes(
+            extra_tags=extra_tags,
             journey=journey,
             default_region=default_region,
-            contact_count=0,
-            has_started=False,
-            created_at=now,
-            updated_at=now,
+            schedule=schedule,
         )
-        if audience_id is not None:
-            _require_audience(session, audience_id)
-        session.add(row)
-        session.commit()
-        return _view(row)
+        check_inputs(changes)
+        version = self._agent_version(session, agent_version_id)
+        copy_id = None if audience_id is None else self._copy_audience(session, audience_id, name)
+        changes = replace(changes, audience_id=copy_id, agent_version_id=version)
+        return insert_draft(session, self._clock, name, changes)
 
-    def update_draft(self, session: Session, campaign_id: int, **changes: Any) -> CampaignView:
-        """Change any of name, extra_tags, audience_id, agent_version_id, journey."""
-        row = _get_row(session, campaign_id, for_update=True)
-        ensure_editable(CampaignStatus(row.status))
-        allowed = {
-            "name",
-            "extra_tags",
-            "audience_id",
-            "agent_version_id",
-            "journey",
-            "default_region",
-        }
-        unknown = set(changes) - allowed
-        if unknown:
-            raise ValidationError(f"cannot change {', '.join(sorted(unknown))}", field=min(unknown))
-        if "name" in changes:
-            row.name = _checked_name(changes["name"])
-            others = _existing_tags(session) - {row.tag}
-            row.tag = derive_unique_tag(row.name, others)
-        if "extra_tags" in changes:
-            row.extra_tags = list(validate_extra_tags(list(changes["extra_tags"])))
-        if changes.get("audience_id") is not None:
-            _require_audience(session, changes["audience_id"])
-        for name in ("audience_id", "agent_version_id", "journey", "default_region"):
-            if name in changes:
-                setattr(row, name, changes[name])
-        row.updated_at = self._clock.now()
-        session.commit()
-        return _view(row)
-
-    def get(self, session: Session, campaign_id: int) -> CampaignView:
-        return _view(_get_row(session, campaign_id))
-
-    def list(
-        self, session: Session, *, status: str | None = None, tag: str | None = None
-    ) -> list[CampaignView]:
-        query = select(CampaignRow).order_by(CampaignRow.id.desc())
-        if status:
-            query = query.where(CampaignRow.status == status)
-        rows = [_view(row) for row in session.scalars(query)]
-        return [row for row in rows if tag is None or tag in row.tags]
-
-    # -- review -------------------------------------------------------------
-
-    def review(self, session: Session, campaign_id: int) -> Review:
-        row = _get_row(session, campaign_id)
-        if row.journey is None:
-            raise ValidationError("the campaign has no message journey yet", field="journey")
-        if row.audience_id is None:
-            raise ValidationError("the campaign has no audience yet", field="audience_id")
-        journey = parse_journey(row.journey)
-        audience = audience_profile(session, row.audience_id)
-        states = _integration_states(session)
-        checks = check_journey(journey, audience, states)
-        rates = {state.name: state.rate_per_second for state in states}
-        return Review(
-            _view(row), audience, journey, checks, estimate_messages(journey, audience, rates)
-        )
-
-    # -- lifecycle ----------------------------------------------------------
-
-    def schedule(
+    def update_draft(
         self,
         session: Session,
         campaign_id: int,
         *,
-        local: str | datetime,
-        timezone: str,
-        utc_offset: str | None = None,
+        name: str | Unset = UNSET,
+        extra_tags: Sequence[str] | Unset = UNSET,
+        audience_id: int | Unset | None = UNSET,
+        agent_version_id: int | Unset | None = UNSET,
+        journey: JourneyInput | Unset | None = UNSET,
+        default_region: str | Unset = UNSET,
+        schedule: ScheduleSpec | Unset | None = UNSET,
     ) -> CampaignView:
-        self.review(session, campaign_id).checks.ensure_launchable()
-        row = _get_row(session, campaign_id, for_update=True)
-        status = next_status(CampaignStatus(row.status), CampaignAction.SCHEDULE)
-        moment = local if isinstance(local, datetime) else _parse_local(local)
-        row.start_at = resolve_start(moment, timezone, now=self._clock.now(), utc_offset=utc_offset)
-        row.schedule_local = moment.strftime("%Y-%m-%d %H:%M")
-        row.schedule_timezone = timezone
-        row.schedule_utc_offset = utc_offset
-        row.status = status.value
-        row.updated_at = self._clock.now()
+        """Change what is given, in a draft or scheduled campaign.
+
+        ``audience_id``: the campaign gets a copy of that audience (None
+        detaches its audience; its own audience's id changes nothing).
+        ``agent_version_id``: None pins the built-in agent again.
+        ``schedule`` on a scheduled campaign moves its start (None is refused:
+        unschedule instead). A scheduled campaign's checks must still pass; a
+        copy made before a refused edit stays in the audience list.
+        """
+        changes = Changes(
+            name=name,
+            extra_tags=extra_tags,
+            journey=journey,
+            default_region=default_region,
+            schedule=schedule,
+        )
+        check_inputs(changes)
+        if not isinstance(audience_id, Unset) and audience_id is not None:
+            current = self._editable(session, campaign_id)
+            if current.audience_id != audience_id:
+                audience_id = self._copy_audience(session, audience_id, current.name)
+        if not isinstance(agent_version_id, Unset):
+            agent_version_id = self._agent_version(session, agent_version_id)
+        changes = replace(changes, audience_id=audience_id, agent_version_id=agent_version_id)
+        return apply_changes(session, self._clock, campaign_id, changes)
+
+    def delete_draft(self, session: Session, campaign_id: int) -> None:
+        """Delete a draft (other statuses are cancelled, not deleted); its audience stays."""
+        with rollback_on_error(session):
+            row = get_row(session, campaign_id, for_update=True)
+            if row.status != CampaignStatus.DRAFT.value:
+                raise IllegalTransitionError(
+                    f"only drafts can be deleted; campaign {campaign_id} is {row.status} "
+                    "(cancel it instead)",
+                    code="not_a_draft",
+                )
+            session.delete(row)
+            session.commit()
+
+    def list(
+        self, session: Session, *, status: str | None = None, tag: str | None = None
+    ) -> list[CampaignView]:
+        """Campaigns newest first, drafts included; filtered by status and by any of their tags."""
+        query = select(CampaignRow).order_by(CampaignRow.id.desc())
+        if status:
+            query = query.where(CampaignRow.status == _status(status).value)
+        views = [view_of(row) for row in session.scalars(query)]
+        return [view for view in views if tag is None or tag in view.tags]
+
+    # -- audience -----------------------------------------------------------
+
+    def upload_audience(
+        self,
+        session: Session,
+        campaign_id: int,
+        source: Source,
+        *,
+        filename: str | None = None,
+        workers: int = 1,
+        on_progress: ProgressCallback | None = None,
+    ) -> CampaignView:
+        """Import a file as the campaign's new audience (read with the campaign's region)."""
+        row = self._editable(session, campaign_id)
+        imported = audiences.import_audience(
+            engine_of(session),
+            source,
+            name=row.name,
+            clock=self._clock,
+            default_region=row.default_region,
+            filename=filename,
+            workers=workers,
+            on_progress=on_progress,
+        )
+        return self._attach(session, campaign_id, imported.audience.id)
+
+    def reuse_audience(
+        self,
+        session: Session,
+        campaign_id: int,
+        *,
+        audience_id: int | None = None,
+        from_campaign_id: int | None = None,
+    ) -> CampaignView:
+        """Give the campaign a copy of an audience, or of another campaign's audience."""
+        if (audience_id is None) == (from_campaign_id is None):
+            raise ValidationError(
+                "reuse either an audience or another campaign's audience", field="audience_id"
+            )
+        if from_campaign_id is not None:
+            audience_id = self._audience_of(session, campaign_id, from_campaign_id)
+        assert audience_id is not None
+        row = self._editable(session, campaign_id)
+        return self._attach(
+            session, campaign_id, self._copy_audience(session, audience_id, row.name)
+        )
+
+    def start_audience(
+        self, session: Session, campaign_id: int, *, custom_fields: Sequence[str] = ()
+    ) -> CampaignView:
+        """A new, empty audience for the campaign (phone, email and ``custom_fields``)."""
+        row = self._editable(session, campaign_id)
+        record = audiences.create_audience(
+            engine_of(session),
+            name=row.name,
+            clock=self._clock,
+            default_region=row.default_region,
+            custom_fields=custom_fields,
+        )
+        return self._attach(session, campaign_id, record.id)
+
+    def add_contact(
+        self,
+        session: Session,
+        campaign_id: int,
+        *,
+        phone: str | None = None,
+        email: str | None = None,
+        fields: Mapping[str, str] | None = None,
+    ) -> QuickAddResult:
+        """Quick add: one contact into the campaign's audience, validated like an upload row.
+
+        Adding a contact cannot make checks fail, so it is allowed on a
+        scheduled campaign without re-checking.
+        """
+        row = self._editable(session, campaign_id)
+        if row.audience_id is None:
+            raise ValidationError(
+                "the campaign has no audience yet; start one (with its columns) first",
+                code="audience_missing",
+                field="audience_id",
+            )
+        return audiences.add_contact(
+            engine_of(session), row.audience_id, phone=phone, email=email, fields=fields
+        )
+
+    def variables(self, session: Session, campaign_id: int) -> tuple[str, ...]:
+        """What a message may use: ``phone``, ``email``, then the audience's columns in order."""
+        row = get_row(session, campaign_id)
+        if row.audience_id is None:
+            return ("phone", "email")
+        columns = audience_profile(session, row.audience_id).columns
+        return ("phone", "email", *(name for name in columns if name not in ("phone", "email")))
+
+    # -- agent --------------------------------------------------------------
+
+    def agent_choices(self, session: Session) -> builtins.list[AgentChoice]:
+        """The agent picker: every agent at its latest published version."""
+        return agent_choices(session, self._clock)
+
+    def choose_agent(self, session: Session, campaign_id: int, agent_id: int) -> CampaignView:
+        """Pin the agent's latest published version."""
+        version = latest_version_of(session, agent_id)
+        return apply_changes(
+            session, self._clock, campaign_id, Changes(agent_version_id=version.id)
+        )
+
+    # -- review -------------------------------------------------------------
+
+    def review(self, session: Session, campaign_id: int) -> Review:
+        """The review summary; works on incomplete drafts (what is missing blocks the launch)."""
+        return build_review(session, get_row(session, campaign_id), now=self._clock.now())
+
+    def preview(
+        self,
+        session: Session,
+        campaign_id: int,
+        *,
+        step: str = "primary",
+        contact_row: int | None = None,
+    ) -> ContactPreview:
+        """Render ``step`` (``primary``, ``fallback-1``, ``follow-up``) for a contact (file row)."""
+        row = get_row(session, campaign_id)
+        return preview_step(session, row, step=step, contact_row=contact_row)
+
+    # -- campaign as code ---------------------------------------------------
+
+    def apply_spec(
+        self,
+        session: Session,
+        spec: CampaignSpec,
+        *,
+        base_dir: Path,
+        campaign_id: int | None = None,
+        default_region: str = "US",
+        dry_run: bool = False,
+        workers: int = 1,
+    ) -> ApplyResult:
+        """Create or update the campaign a spec describes; see :mod:`.campaign_code`."""
+        plan = plan_apply(
+            session,
+            self._clock,
+            spec,
+            base_dir=base_dir,
+            campaign_id=campaign_id,
+            default_region=default_region,
+        )
+        return apply_plan(session, self._clock, plan, dry_run=dry_run, workers=workers)
+
+    def export_spec(
+        self, session: Session, campaign_id: int, *, base_dir: Path | None = None
+    ) -> CampaignSpec:
+        """The campaign as a spec; its audience path relative to ``base_dir``."""
+        return export_spec(session, campaign_id, base_dir=base_dir)
+
+    # -- helpers ------------------------------------------------------------
+
+    def _editable(self, session: Session, campaign_id: int) -> CampaignView:
+        """The campaign, if it can still be edited; ends the read transaction."""
+        view = self.get(session, campaign_id)
         session.commit()
-        return _view(row)
-
-    def unschedule(self, session: Session, campaign_id: int) -> CampaignView:
-        row = _get_row(session, campaign_id, for_update=True)
-        row.status = next_status(CampaignStatus(row.status), CampaignAction.UNSCHEDULE).value
-        row.start_at = None
-        row.updated_at = self._clock.now()
-        session.commit()
-        return _view(row)
-
-    def launch(self, session: Session, campaign_id: int) -> CampaignView:
-        """Start now: checks must pass; one journey per contact is created."""
-        self.review(session, campaign_id).checks.ensure_launchable()
-        start_campaign(session, campaign_id, self._clock.now())
-        session.commit()
-        return self.get(session, campaign_id)
-
-    def pause(self, session: Session, campaign_id: int) -> CampaignView:
-        return self._act(session, campaign_id, CampaignAction.PAUSE)
-
-    def resume(self, session: Session, campaign_id: int) -> CampaignView:
-        view = self._act(session, campaign_id, CampaignAction.RESUME)
-        # Held and not-yet-launched journeys wait for no timer: wake them.
-        self._wake(session, campaign_id, JOURNEYS.c.phase.in_(WAITING_PHASES))
+        ensure_editable(view.status)
         return view
 
-    def cancel(self, session: Session, campaign_id: int) -> CampaignView:
-        view = self._act(session, campaign_id, CampaignAction.CANCEL)
-        # Every journey without an outcome completes as cancelled, now, not
-        # when its next timer (possibly days away) would have fired.
-        self._wake(session, campaign_id, JOURNEYS.c.phase != Phase.DONE.value)
-        return view
-
-    def progress(self, session: Session, campaign_id: int) -> Progress:
-        return Progress(self.get(session, campaign_id), read_counters(session, campaign_id))
-
-    def _act(self, session: Session, campaign_id: int, action: CampaignAction) -> CampaignView:
-        row = _get_row(session, campaign_id, for_update=True)
-        row.status = next_status(
-            CampaignStatus(row.status), action, has_started=row.has_started
-        ).value
-        row.updated_at = self._clock.now()
+    def _agent_version(self, session: Session, version_id: int | None) -> int:
+        if version_id is None:
+            return default_agent_version(session, self._clock).id
+        version = pinnable_version(session, version_id)
         session.commit()
-        return _view(row)
+        return version.id
 
-    def _wake(self, session: Session, campaign_id: int, condition: Any) -> None:
-        session.execute(
-            update(JOURNEYS)
-            .where(JOURNEYS.c.campaign_id == campaign_id, condition)
-            .values(due_at=self._clock.now())
-        )
+    def _copy_audience(self, session: Session, audience_id: int, name: str) -> int:
         session.commit()
-
-
-def audience_profile(session: Session, audience_id: int) -> AudienceProfile:
-    """Counts for checks and estimates: addresses from the contacts, fill from the summary."""
-    counts = session.execute(
-        select(
-            func.count(),
-            func.count(CONTACTS.c.phone),
-            func.count(CONTACTS.c.email),
-            func.count(CONTACTS.c.phone + CONTACTS.c.email),
-        ).where(CONTACTS.c.audience_id == audience_id)
-    ).one()
-    summary = session.scalar(select(AUDIENCES.c.summary).where(AUDIENCES.c.id == audience_id))
-    fields = (summary or {}).get("custom_fields", [])
-    return AudienceProfile(
-        columns=tuple(item["variable"] for item in fields),
-        total=counts[0],
-        with_phone=counts[1],
-        with_email=counts[2],
-        with_phone_and_email=counts[3],
-        non_empty={item["variable"]: min(item["filled"], counts[0]) for item in fields},
-    )
-
-
-def _integration_states(session: Session) -> list[IntegrationState]:
-    from herald.domain.channels import IntegrationKind
-
-    return [
-        IntegrationState(
-            row.name, IntegrationKind(row.kind), row.is_active, row.rate_limit_per_second
+        copy = audiences.copy_audience(
+            engine_of(session), audience_id, name=name, clock=self._clock
         )
-        for row in session.scalars(select(IntegrationRow))
-    ]
+        return int(copy.id)
+
+    def _audience_of(self, session: Session, campaign_id: int, other_id: int) -> int:
+        if other_id == campaign_id:
+            raise ValidationError(
+                "a campaign cannot reuse its own audience", field="from_campaign_id"
+            )
+        other = self.get(session, other_id)
+        if other.audience_id is None:
+            raise ValidationError(
+                f"campaign {other_id} has no audience to reuse", field="from_campaign_id"
+            )
+        return other.audience_id
+
+    def _attach(self, session: Session, campaign_id: int, audience_id: int) -> CampaignView:
+        return apply_changes(session, self._clock, campaign_id, Changes(audience_id=audience_id))
 
 
-def _parse_local(text: str) -> datetime:
+def _status(text: str) -> CampaignStatus:
     try:
-        return datetime.fromisoformat(text.strip().replace(" ", "T"))
+        return CampaignStatus(text.strip().lower())
     except ValueError:
+        known = ", ".join(status.value for status in CampaignStatus)
         raise ValidationError(
-            f"{text!r} is not a local date and time like 2025-03-30 09:00", field="schedule.at"
+            f"unknown status {text!r}; use one of {known}", field="status"
         ) from None
-
-
-def _checked_name(name: str) -> str:
-    name = (name or "").strip()
-    if not name or len(name) > MAX_NAME_LENGTH:
-        raise ValidationError(
-            f"a campaign needs a name of 1 to {MAX_NAME_LENGTH} characters", field="name"
-        )
-    return name
-
-
-def _existing_tags(session: Session) -> set[str]:
-    return set(session.scalars(select(CampaignRow.tag)))
-
-
-def _require_audience(session: Session, audience_id: int) -> None:
-    if session.scalar(select(AUDIENCES.c.id).where(AUDIENCES.c.id == audience_id)) is None:
-        raise NotFoundError(f"audience {audience_id} does not exist", field="audience_id")
-
-
-def _get_row(session: Session, campaign_id: int, *, for_update: bool = False) -> CampaignRow:
-    query = select(CampaignRow).where(CampaignRow.id == campaign_id)
-    if for_update:
-        query = query.with_for_update()
-    row = session.scalars(query).one_or_none()
-    if row is None:
-        raise NotFoundError(f"campaign {campaign_id} does not exist", field="campaign_id")
-    return row
-
-
-def _view(row: CampaignRow) -> CampaignView:
-    return CampaignView(
-        id=CampaignId(row.id),
-        name=row.name,
-        tag=row.tag,
-        tags=(row.tag, *row.extra_tags),
-        status=CampaignStatus(row.status),
-        audience_id=row.audience_id,
-        agent_version_id=row.agent_version_id,
-        journey=row.journey,
-        default_region=row.default_region,
-        schedule_local=row.schedule_local,
-        schedule_timezone=row.schedule_timezone,
-        start_at=row.start_at,
-        contact_count=row.contact_count,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        launched_at=row.launched_at,
-        completed_at=row.completed_at,
-    )

@@ -13,10 +13,16 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from herald.channels.registry import ProviderRegistry, default_registry
 from herald.clock import Clock, CompressedClock, SystemClock
+from herald.services.api_keys import ApiKeyServices
+from herald.services.campaigns import CampaignServices
+from herald.services.event_recorder import GroupCommitRecorder
 from herald.services.integrations import IntegrationServices
+from herald.services.login import Authenticator
+from herald.services.passwords import Passwords
+from herald.services.users import UserServices
 from herald.settings import Settings
-from herald.store.database import create_database_engine, create_session_factory
-from herald.store.encryption import SecretBox, load_secret_box
+from herald.store.database import create_database_engine, create_session_factory, is_sqlite
+from herald.store.encryption import SecretBox, load_secret_box, load_session_secrets
 from herald.store.migrate import upgrade_database
 
 
@@ -28,10 +34,26 @@ class Herald:
     sessions: sessionmaker[Session]
     registry: ProviderRegistry
     box: SecretBox
+    session_secrets: list[str] = field(repr=False)
+    passwords: Passwords = field(default_factory=Passwords)
+    read_engine: Engine | None = None
+    read_sessions: sessionmaker[Session] = field(init=False)
+    events: GroupCommitRecorder = field(init=False)
     integrations: IntegrationServices = field(init=False)
+    users: UserServices = field(init=False)
+    login: Authenticator = field(init=False)
+    api_keys: ApiKeyServices = field(init=False)
+    campaigns: CampaignServices = field(init=False)
 
     def __post_init__(self) -> None:
+        # Reads that must not queue behind writers (SQLite's single write lock).
+        self.read_sessions = create_session_factory(self.read_engine or self.engine)
+        self.events = GroupCommitRecorder(self.sessions, self.clock)
         self.integrations = IntegrationServices(self.registry, self.box, self.clock)
+        self.users = UserServices(self.passwords, self.clock)
+        self.login = Authenticator(self.passwords, self.clock)
+        self.api_keys = ApiKeyServices(self.clock)
+        self.campaigns = CampaignServices(self.clock)
 
     @classmethod
     def create(
@@ -41,9 +63,15 @@ class Herald:
         *,
         registry: ProviderRegistry | None = None,
         migrate: bool = True,
+        passwords: Passwords | None = None,
     ) -> Herald:
-        """Connect to the configured database, bringing its schema up to date first."""
-        engine = create_database_engine(settings.resolved_database_url())
+        """Connect to the configured database, bringing its schema up to date first.
+
+        ``passwords`` replaces the password hasher (tests use cheap parameters).
+        """
+        url = settings.resolved_database_url()
+        engine = create_database_engine(url)
+        read_engine = create_database_engine(url, read_only=True) if is_sqlite(url) else None
         if migrate:
             upgrade_database(engine)
         return cls(
@@ -53,10 +81,15 @@ class Herald:
             sessions=create_session_factory(engine),
             registry=registry or default_registry(),
             box=load_secret_box(settings),
+            session_secrets=load_session_secrets(settings),
+            passwords=passwords or Passwords(),
+            read_engine=read_engine,
         )
 
     def close(self) -> None:
         self.engine.dispose()
+        if self.read_engine is not None:
+            self.read_engine.dispose()
 
 
 def clock_from(settings: Settings) -> Clock:

@@ -122,15 +122,20 @@ def demo_journey() -> dict[str, Any]:
                 "language": "en",
                 "body": [{"column": "name", "default": "there"}, {"column": "appointment_date"}],
             },
+            # Long windows: with a day compressed into seconds, the default
+            # windows would close in well under a second of real time.
+            "delivery_window_minutes": 24 * 60,
         },
         "fallbacks": [
             {
                 "integration": {"name": "demo-sms", "kind": "infobip_sms"},
                 "content": {"type": "sms", "text": sms_text + " Reply YES to confirm."},
+                "delivery_window_minutes": 24 * 60,
             },
             {
                 "integration": {"name": "demo-voice", "kind": "twilio_voice"},
                 "content": {"type": "voice", "text": sms_text},
+                "delivery_window_minutes": 12 * 60,
             },
         ],
         "follow_up": {
@@ -159,7 +164,7 @@ def integration_settings(
                 "access_token": creds.whatsapp_access_token,
                 "app_secret": creds.whatsapp_app_secret,
                 "webhook_verify_token": "demo-verify-token-0123456789",
-                "rate_limit_per_second": 500,
+                "rate_limit_per_second": 5000,
             },
         ),
         "demo-sms": (
@@ -170,7 +175,7 @@ def integration_settings(
                 "sender": "HeraldDemo",
                 "webhook_secret": creds.infobip_webhook_secret,
                 "notify_url_base": herald_url,
-                "rate_limit_per_second": 500,
+                "rate_limit_per_second": 5000,
             },
         ),
         "demo-voice": (
@@ -181,7 +186,7 @@ def integration_settings(
                 "auth_token": creds.twilio_auth_token,
                 "caller_id": creds.twilio_number,
                 "public_base_url": herald_url,
-                "rate_limit_per_second": 100,
+                "rate_limit_per_second": 5000,
             },
         ),
     }

@@ -47,6 +47,7 @@ from herald.services.integrations import client_builder
 from herald.services.optout import apply_opt_keywords
 
 logger = logging.getLogger(__name__)
+DEFAULT_PIPELINES = 4
 
 
 def worker_owner() -> str:
@@ -112,25 +113,34 @@ def build_runner(
     batch_size: int = DEFAULT_BATCH_SIZE,
     lease: timedelta = DEFAULT_LEASE,
     wall_clock: Clock | None = None,
+    pipelines: int = DEFAULT_PIPELINES,
 ) -> WorkerRunner:
     """Every worker a Herald process runs, ready for ``await runner.run()``.
 
     ``wall_clock`` drives rate limits: providers count messages per real
     second even when Herald's own clock is compressed (the demo).
+    ``pipelines`` journey workers run side by side in this process: while one
+    waits for provider answers, another claims the next due journeys, so a
+    slow provider does not delay the statuses and timers of everyone else.
     """
     seed_default_agent(herald)
     hooks = ConversationHooks(herald)
     pool = ClientPool(client_builder(herald.integrations, herald.sessions, http))
-    dispatcher = Dispatcher(pool, DatabaseRateLimiter(herald.sessions, wall_clock or SystemClock()))
-    journeys = JourneyWorker(
-        sessions=herald.sessions,
-        clock=herald.clock,
-        dispatcher=dispatcher,
-        owner=worker_owner(),
-        batch_size=batch_size,
-        lease=lease,
-        on_sends=hooks.on_sends,
-    )
+    limiter = DatabaseRateLimiter(herald.sessions, wall_clock or SystemClock())
+    dispatcher = Dispatcher(pool, limiter)
+    journeys = [
+        JourneyWorker(
+            sessions=herald.sessions,
+            clock=herald.clock,
+            dispatcher=dispatcher,
+            owner=worker_owner(),
+            batch_size=batch_size,
+            lease=lease,
+            on_sends=hooks.on_sends,
+            name=f"journeys-{index}",
+        )
+        for index in range(1, pipelines + 1)
+    ]
     router = EventRouter(
         sessions=herald.sessions,
         clock=herald.clock,
@@ -148,5 +158,9 @@ def build_runner(
     )
     scheduler = Scheduler(sessions=herald.sessions, clock=herald.clock)
     return WorkerRunner(
-        [journeys, router, replies, scheduler], sessions=herald.sessions, clock=herald.clock
+        [*journeys, router, replies, scheduler],
+        sessions=herald.sessions,
+        clock=herald.clock,
+        # Routed messages make journeys due and may queue work for the agents.
+        wakes={"router": [*(worker.name for worker in journeys), replies.name]},
     )

@@ -9,7 +9,7 @@ that cannot prove who it is reaches a parser or the database:
    time taken does not tell which one came close;
 3. a body that cannot be read → :class:`~herald.errors.ValidationError`
    naming the field (400);
-4. the events, stored with :func:`record_events` (duplicates, which
+4. the events, stored with the group-commit recorder (duplicates, which
    providers send on every retry, are counted and dropped).
 
 A refused request leaves nothing behind: the session it ran in is never
@@ -36,8 +36,9 @@ from herald.channels.whatsapp import SubscriptionRefusedError, WhatsAppSettings
 from herald.clock import Clock
 from herald.domain.channels import IntegrationKind
 from herald.errors import HeraldError, ValidationError
+from herald.services.event_recorder import GroupCommitRecorder
 from herald.services.webhook_credentials import Credential, SettingsT, WebhookCredentials
-from herald.services.webhooks import IngestResult, record_events
+from herald.services.webhooks import IngestResult
 
 logger = logging.getLogger(__name__)
 
@@ -95,11 +96,16 @@ class WebhookIntake:
     """The webhook use cases; ``public_base_url`` is Herald's own, from settings."""
 
     def __init__(
-        self, credentials: WebhookCredentials, clock: Clock, public_base_url: str | None
+        self,
+        credentials: WebhookCredentials,
+        clock: Clock,
+        public_base_url: str | None,
+        recorder: GroupCommitRecorder,
     ) -> None:
         self.credentials = credentials
         self.clock = clock
         self.public_base_url = public_base_url
+        self.recorder = recorder
 
     # --- WhatsApp ------------------------------------------------------------------
 
@@ -268,7 +274,9 @@ class WebhookIntake:
         return self.credentials.of_kind(session, kind, model)
 
     def _record(self, session: Session, events: Sequence[ChannelEvent]) -> IngestResult:
-        return record_events(session, events, self.clock.now())
+        # ``session`` only read the credentials; the events are committed by
+        # the group-commit recorder together with other requests' events.
+        return self.recorder.record(events)
 
 
 def _secret(value: object) -> str:

@@ -25,8 +25,15 @@ def record_events(session: Session, events: Sequence[ChannelEvent], now: datetim
     Events repeated within one payload are collapsed first, so a provider
     batch that mentions the same status twice is still one event.
     """
+    inserted = insert_new_events(session, event_rows(events, now))
+    session.commit()
+    return IngestResult(new=len(inserted), duplicates=len(events) - len(inserted))
+
+
+def event_rows(events: Sequence[ChannelEvent], now: datetime) -> list[dict[str, object]]:
+    """Inbox rows for ``events``, one per distinct dedupe key."""
     unique = {event.dedupe_key: event for event in events}
-    rows = [
+    return [
         {
             "dedupe_key": key,
             "provider": event.provider.value,
@@ -38,6 +45,3 @@ def record_events(session: Session, events: Sequence[ChannelEvent], now: datetim
         }
         for key, event in unique.items()
     ]
-    inserted = insert_new_events(session, rows)
-    session.commit()
-    return IngestResult(new=len(inserted), duplicates=len(events) - len(inserted))

@@ -2,7 +2,10 @@
 
 A campaign row holds what the builder stores: name and tags, the audience
 copy it sends to, the pinned agent version, the journey definition (as JSON,
-possibly incomplete while a draft) and the schedule. Progress is kept in
+possibly incomplete while a draft) and the schedule. A campaign applied from
+a spec file remembers which file its audience came from and a SHA-256 of
+its content (``audience_source_*``), so applying the same spec again does
+not import the same contacts twice. Progress is kept in
 ``campaign_counters`` as named integers updated by deltas in bulk, so a
 progress page never scans the journeys table.
 """
@@ -37,6 +40,8 @@ class CampaignRow(Base):
     agent_version_id: Mapped[int | None] = mapped_column(
         BigId, ForeignKey("agent_versions.id", ondelete="RESTRICT")
     )
+    audience_source_path: Mapped[str | None] = mapped_column(String(1000))
+    audience_source_sha256: Mapped[str | None] = mapped_column(String(64))
     journey: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     default_region: Mapped[str] = mapped_column(String(2))
     schedule_local: Mapped[str | None] = mapped_column(String(32))

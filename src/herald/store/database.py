@@ -22,11 +22,14 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def create_database_engine(url: str, *, echo: bool = False) -> Engine:
+def create_database_engine(url: str, *, echo: bool = False, read_only: bool = False) -> Engine:
     """An engine tuned for Herald's access pattern.
 
     SQLite runs in WAL mode so the web process can read while workers write;
     ``busy_timeout`` makes a writer wait for the lock instead of failing.
+    Transactions take the write lock as they begin, except on a ``read_only``
+    engine, whose transactions read a snapshot without waiting for, or
+    blocking, any writer.
     """
     url = normalize_database_url(url)
     if is_sqlite(url):
@@ -37,7 +40,7 @@ def create_database_engine(url: str, *, echo: bool = False) -> Engine:
             url, echo=echo, connect_args={"check_same_thread": False, "timeout": 30}
         )
         event.listen(engine, "connect", _configure_sqlite_connection)
-        event.listen(engine, "begin", _begin_immediate)
+        event.listen(engine, "begin", _begin_deferred if read_only else _begin_immediate)
         return engine
     return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=10)
 
@@ -63,6 +66,10 @@ def _begin_immediate(connection: Any) -> None:
     # wrote in between; waiting for the lock up front (busy_timeout) turns
     # that into a short queue instead of an error.
     connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _begin_deferred(connection: Any) -> None:
+    connection.exec_driver_sql("BEGIN")
 
 
 def create_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import os
 import secrets
 from pathlib import Path
@@ -22,6 +23,7 @@ from herald.errors import ConfigurationError
 from herald.settings import Settings
 
 KEY_FILE_NAME = "secret.key"
+SESSION_KEY_FILE_NAME = "session.key"
 
 
 def generate_secret_key() -> str:
@@ -59,6 +61,23 @@ def load_secret_box(settings: Settings) -> SecretBox:
         keys = [k.strip() for k in settings.secret_key.get_secret_value().split(",") if k.strip()]
         return SecretBox(keys)
     return SecretBox([_read_or_create_key_file(settings.data_dir / KEY_FILE_NAME)])
+
+
+def load_session_secrets(settings: Settings) -> list[str]:
+    """The keys that sign session cookies, the signing one first.
+
+    ``HERALD_SESSION_SECRET`` when set; else one derived from the first
+    ``HERALD_SECRET_KEY`` (so a scaled-out deployment needs one secret, and
+    the two uses never share a key); else a key file in the data directory.
+    """
+    if settings.session_secret is not None:
+        value = settings.session_secret.get_secret_value()
+        return [key.strip() for key in value.split(",") if key.strip()]
+    if settings.secret_key is not None:
+        first = settings.secret_key.get_secret_value().split(",")[0].strip()
+        derived = hmac.new(first.encode("utf-8"), b"herald session cookies", hashlib.sha256)
+        return [derived.hexdigest()]
+    return [_read_or_create_key_file(settings.data_dir / SESSION_KEY_FILE_NAME)]
 
 
 def _read_or_create_key_file(path: Path) -> str:

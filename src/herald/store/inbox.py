@@ -46,8 +46,8 @@ class ProviderEventRow(Base):
     processed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
-def insert_new_events(session: Session, rows: Sequence[dict[str, Any]]) -> list[int]:
-    """Insert rows whose ``dedupe_key`` is new; return the ids of those inserted."""
+def insert_new_events(session: Session, rows: Sequence[dict[str, Any]]) -> list[str]:
+    """Insert rows whose ``dedupe_key`` is new; return the dedupe keys inserted."""
     if not rows:
         return []
     dialect = session.get_bind().dialect.name
@@ -62,5 +62,5 @@ def insert_new_events(session: Session, rows: Sequence[dict[str, Any]]) -> list[
         )
     else:  # pragma: no cover - Herald supports the two dialects above
         statement = insert(ProviderEventRow)
-    result = session.execute(statement.values(list(rows)).returning(ProviderEventRow.id))
-    return [row_id for (row_id,) in result]
+    result = session.execute(statement.values(list(rows)).returning(ProviderEventRow.dedupe_key))
+    return [key for (key,) in result]

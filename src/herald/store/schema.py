@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from herald.store import (  # noqa: F401
     agents,
+    api_keys,
     audiences,
+    audit,
     campaigns,
     conversations,
     inbox,
@@ -16,6 +18,7 @@ from herald.store import (  # noqa: F401
     journeys,
     rate_limits,
     suppression,
+    users,
     workers,
 )
 from herald.store.base import Base

@@ -39,7 +39,7 @@ from herald.web.webhooks.redaction import install_query_secret_filter
 def install_webhooks(app: FastAPI, herald: Herald) -> None:
     credentials = WebhookCredentials(herald.integrations)
     app.state.webhook_intake = WebhookIntake(
-        credentials, herald.clock, herald.settings.public_base_url
+        credentials, herald.clock, herald.settings.public_base_url, herald.events
     )
     app.state.unsubscribe_links = UnsubscribeLinks(credentials, herald.clock)
     if not hasattr(app.state, "on_events_recorded"):

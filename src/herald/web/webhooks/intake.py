@@ -19,6 +19,7 @@ from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect
 
 from herald.errors import HeraldError, ValidationError
 from herald.services.container import Herald
@@ -87,6 +88,11 @@ async def handle(
         result = await run_in_threadpool(_in_session, herald, use_case, incoming)
     except HeraldError as exc:
         return refusal(exc, request.url.path)
+    except ClientDisconnect:
+        # The provider gave up before sending the whole body; it will retry,
+        # and nothing was stored from the partial request.
+        logger.info("webhook %s: client disconnected mid-body", request.url.path)
+        return Response(status_code=400)
     if new_events(result):
         notify_events_recorded(request)
     return answer(result)
@@ -95,9 +101,11 @@ async def handle(
 def _in_session(
     herald: Herald, use_case: Callable[[Session, WebhookRequest], T], incoming: WebhookRequest
 ) -> T:
-    # A refused request raises before anything is committed; closing the
-    # session rolls its transaction back, so it leaves no row anywhere.
-    with herald.sessions() as session:
+    # The session only reads credentials (a snapshot: it neither waits for
+    # nor blocks writers); events are written by the group-commit recorder
+    # once the request is verified and parsed, so a refused request leaves no
+    # row anywhere.
+    with herald.read_sessions() as session:
         return use_case(session, incoming)
 
 

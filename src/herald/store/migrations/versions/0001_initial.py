@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 21:20:31.084689
+Create Date: 2026-11-26 21:39:30.689516
 """
 
 from __future__ import annotations
@@ -65,6 +65,24 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_audiences")),
     )
     op.create_table(
+        "audit_log",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("occurred_at", herald.store.base.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("actor_kind", sa.String(length=16), nullable=False),
+        sa.Column("actor_id", sa.Integer(), nullable=True),
+        sa.Column("actor_label", sa.String(length=254), nullable=True),
+        sa.Column("action", sa.String(length=64), nullable=False),
+        sa.Column("target_type", sa.String(length=64), nullable=True),
+        sa.Column("target_id", sa.String(length=64), nullable=True),
+        sa.Column("client_ip", sa.String(length=45), nullable=True),
+        sa.Column("details", sa.JSON(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_log")),
+    )
+    with op.batch_alter_table("audit_log", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_audit_log_action"), ["action"], unique=False)
+        batch_op.create_index(batch_op.f("ix_audit_log_occurred_at"), ["occurred_at"], unique=False)
+
+    op.create_table(
         "integrations",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("name", sa.String(length=120), nullable=False),
@@ -81,6 +99,19 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_integrations")),
         sa.UniqueConstraint("name", name=op.f("uq_integrations_name")),
     )
+    op.create_table(
+        "login_failures",
+        sa.Column("scope", sa.String(length=16), nullable=False),
+        sa.Column("key", sa.String(length=320), nullable=False),
+        sa.Column("failures", sa.Integer(), nullable=False),
+        sa.Column("last_failure_at", herald.store.base.UtcDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("scope", "key", name=op.f("pk_login_failures")),
+    )
+    with op.batch_alter_table("login_failures", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_login_failures_last_failure_at"), ["last_failure_at"], unique=False
+        )
+
     op.create_table(
         "provider_events",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
@@ -136,6 +167,21 @@ def upgrade() -> None:
         sa.UniqueConstraint("address", "scope", name=op.f("uq_suppressions_address_scope")),
     )
     op.create_table(
+        "users",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("email", sa.String(length=254), nullable=False),
+        sa.Column("name", sa.String(length=120), nullable=False),
+        sa.Column("password_hash", sa.String(length=255), nullable=False),
+        sa.Column("role", sa.String(length=16), nullable=False),
+        sa.Column("is_active", sa.Boolean(), nullable=False),
+        sa.Column("session_version", sa.Integer(), nullable=False),
+        sa.Column("created_at", herald.store.base.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", herald.store.base.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("last_login_at", herald.store.base.UtcDateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
+        sa.UniqueConstraint("email", name=op.f("uq_users_email")),
+    )
+    op.create_table(
         "workers",
         sa.Column("id", sa.String(length=64), nullable=False),
         sa.Column("hostname", sa.String(length=255), nullable=False),
@@ -166,6 +212,31 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("agent_versions", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_agent_versions_agent_id"), ["agent_id"], unique=False)
+
+    op.create_table(
+        "api_keys",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=120), nullable=False),
+        sa.Column("prefix", sa.String(length=16), nullable=False),
+        sa.Column("secret_hash", sa.String(length=64), nullable=False),
+        sa.Column("scope", sa.String(length=16), nullable=False),
+        sa.Column("created_by_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", herald.store.base.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("last_used_at", herald.store.base.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("revoked_at", herald.store.base.UtcDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"],
+            ["users.id"],
+            name=op.f("fk_api_keys_created_by_id_users"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_api_keys")),
+        sa.UniqueConstraint("prefix", name=op.f("uq_api_keys_prefix")),
+    )
+    with op.batch_alter_table("api_keys", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_api_keys_created_by_id"), ["created_by_id"], unique=False
+        )
 
     op.create_table(
         "audience_contacts",
@@ -297,6 +368,8 @@ def upgrade() -> None:
         sa.Column(
             "agent_version_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
         ),
+        sa.Column("audience_source_path", sa.String(length=1000), nullable=True),
+        sa.Column("audience_source_sha256", sa.String(length=64), nullable=True),
         sa.Column("journey", sa.JSON(), nullable=True),
         sa.Column("default_region", sa.String(length=2), nullable=False),
         sa.Column("schedule_local", sa.String(length=32), nullable=True),
@@ -703,6 +776,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_audience_contacts_audience_id_email_key"))
 
     op.drop_table("audience_contacts")
+    with op.batch_alter_table("api_keys", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_api_keys_created_by_id"))
+
+    op.drop_table("api_keys")
     with op.batch_alter_table("agent_versions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_agent_versions_agent_id"))
 
@@ -711,6 +788,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_workers_heartbeat_at"))
 
     op.drop_table("workers")
+    op.drop_table("users")
     op.drop_table("suppressions")
     with op.batch_alter_table("provider_events", schema=None) as batch_op:
         batch_op.drop_index("ix_provider_events_unrouted")
@@ -719,7 +797,16 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_provider_events_correlation_key"))
 
     op.drop_table("provider_events")
+    with op.batch_alter_table("login_failures", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_login_failures_last_failure_at"))
+
+    op.drop_table("login_failures")
     op.drop_table("integrations")
+    with op.batch_alter_table("audit_log", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_audit_log_occurred_at"))
+        batch_op.drop_index(batch_op.f("ix_audit_log_action"))
+
+    op.drop_table("audit_log")
     op.drop_table("audiences")
     op.drop_table("agents")
     # ### end Alembic commands ###
