@@ -78,6 +78,18 @@ class RoutedReply:
     text: str
 
 
+@dataclass(frozen=True)
+class RecordedSend:
+    """A journey's first attempt at a step, recorded as an intent (its ``messages`` row)."""
+
+    journey_id: int
+    campaign_id: int
+    key: str  # the message's correlation key
+    channel: Channel
+    at: datetime
+    campaign_tags: tuple[str, ...]
+
+
 @dataclass
 class BatchEffects:
     """Everything a batch changed, to be written in bulk."""
@@ -92,6 +104,7 @@ class BatchEffects:
     message_results: list[dict[str, Any]] = field(default_factory=list)
     sends: list[PendingSend] = field(default_factory=list)
     replies: list[RoutedReply] = field(default_factory=list)
+    recorded_sends: list[RecordedSend] = field(default_factory=list)
     completed_campaigns: set[int] = field(default_factory=set)
 
     def apply(self, journey: ClaimedJourney, event: JourneyEvent) -> None:
@@ -179,6 +192,17 @@ class BatchEffects:
                 "preview": preview_text(preview.message),
             }
             self.new_messages.append(row)
+            runtime = self.runtimes[journey.campaign_id]
+            self.recorded_sends.append(
+                RecordedSend(
+                    journey_id=journey.id,
+                    campaign_id=journey.campaign_id,
+                    key=key,
+                    channel=step.channel,
+                    at=self.now,
+                    campaign_tags=runtime.tags,
+                )
+            )
         else:
             self.retried_messages.append(row)
         self.sends.append(

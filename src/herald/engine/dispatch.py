@@ -3,7 +3,9 @@
 Sends of one integration start as the shared token bucket grants capacity;
 different integrations proceed in parallel. A send whose client raises
 instead of answering is recorded as :class:`SendUnknown` — the request may
-have left — so it is never repeated.
+have left — so it is never repeated. Campaign messages and conversation
+replies go through the same dispatcher (anything with an integration, a
+campaign or none, and a message), so both share every rate limit.
 """
 
 from __future__ import annotations
@@ -12,14 +14,28 @@ import asyncio
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from typing import Protocol, TypeVar
 
-from herald.channels.base import SendResult, SendUnknown
+from herald.channels.base import OutboundMessage, SendResult, SendUnknown
 from herald.engine.batch import PendingSend
 from herald.engine.clients import ClientEntry, ClientPool
 from herald.engine.rate_limit import DatabaseRateLimiter
 
 logger = logging.getLogger(__name__)
 
+
+class Sendable(Protocol):
+    @property
+    def integration_id(self) -> int: ...
+
+    @property
+    def campaign_id(self) -> int | None: ...
+
+    @property
+    def message(self) -> OutboundMessage: ...
+
+
+S = TypeVar("S", bound=Sendable)
 SendOutcome = tuple[PendingSend, SendResult]
 
 
@@ -30,19 +46,19 @@ class Dispatcher:
 
     async def send_all(
         self,
-        sends: Sequence[PendingSend],
+        sends: Sequence[S],
         *,
         is_held: Callable[[int], bool] = lambda _campaign_id: False,
-    ) -> tuple[list[SendOutcome], list[PendingSend]]:
+    ) -> tuple[list[tuple[S, SendResult]], list[S]]:
         """Send everything; ``is_held(campaign_id)`` stops a paused campaign's remainder.
 
         Returns the outcomes and the sends never started because their
         campaign was paused meanwhile (the caller gives those back).
         """
-        by_integration: defaultdict[int, list[PendingSend]] = defaultdict(list)
+        by_integration: defaultdict[int, list[S]] = defaultdict(list)
         for send in sends:
             by_integration[send.integration_id].append(send)
-        held: list[PendingSend] = []
+        held: list[S] = []
         groups = await asyncio.gather(
             *(self._send_group(iid, group, is_held, held) for iid, group in by_integration.items())
         )
@@ -51,12 +67,12 @@ class Dispatcher:
     async def _send_group(
         self,
         integration_id: int,
-        sends: list[PendingSend],
+        sends: list[S],
         is_held: Callable[[int], bool],
-        held: list[PendingSend],
-    ) -> list[SendOutcome]:
+        held: list[S],
+    ) -> list[tuple[S, SendResult]]:
         entry = await self._clients.get(integration_id)
-        tasks: list[asyncio.Task[SendOutcome]] = []
+        tasks: list[asyncio.Task[tuple[S, SendResult]]] = []
         remaining = list(sends)
         while remaining:
             granted = await self._limiter.acquire(
@@ -64,13 +80,13 @@ class Dispatcher:
             )
             chunk, remaining = remaining[:granted], remaining[granted:]
             for send in chunk:
-                if is_held(send.campaign_id):
+                if send.campaign_id is not None and is_held(send.campaign_id):
                     held.append(send)
                     continue
                 tasks.append(asyncio.create_task(self._send_one(entry, send)))
         return list(await asyncio.gather(*tasks))
 
-    async def _send_one(self, entry: ClientEntry, send: PendingSend) -> SendOutcome:
+    async def _send_one(self, entry: ClientEntry, send: S) -> tuple[S, SendResult]:
         try:
             return send, await entry.client.send(send.message)
         except Exception as exc:  # a client bug must not lose track of a send

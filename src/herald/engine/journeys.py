@@ -58,7 +58,13 @@ from herald.domain.journey_events import (
 )
 from herald.domain.journey_state import Phase, TimerKind
 from herald.engine import journey_store as store
-from herald.engine.batch import BatchEffects, ClaimedJourney, PendingSend, RoutedReply
+from herald.engine.batch import (
+    BatchEffects,
+    ClaimedJourney,
+    PendingSend,
+    RecordedSend,
+    RoutedReply,
+)
 from herald.engine.completion import complete_finished_campaigns
 from herald.engine.dispatch import Dispatcher, SendOutcome
 from herald.engine.keys import message_key
@@ -74,6 +80,12 @@ DEFAULT_LEASE = timedelta(minutes=5)
 PAUSE_POLL_SECONDS = 0.5
 
 ReplyHook = Callable[[Session, Sequence[RoutedReply]], None]
+# Sees every first attempt recorded in a batch, inside the batch's transaction
+# (conversations open there), after the journeys' own rows are written.
+SendHook = Callable[[Session, Sequence[RecordedSend]], None]
+# Routes of inbound messages the journey applies as an opt-out, not a reply:
+# a STOP keyword (the router) and an agent's opt-out action (the reply worker).
+OPT_OUT_ROUTES = frozenset({"opt_out", "agent_opt_out"})
 
 
 @dataclass
@@ -98,6 +110,7 @@ class JourneyWorker(Worker):
         batch_size: int = DEFAULT_BATCH_SIZE,
         lease: timedelta = DEFAULT_LEASE,
         on_replies: ReplyHook | None = None,
+        on_sends: SendHook | None = None,
         name: str = "journeys",
     ) -> None:
         self.name = name
@@ -108,6 +121,7 @@ class JourneyWorker(Worker):
         self._batch_size = batch_size
         self._lease = lease
         self._on_replies = on_replies
+        self._on_sends = on_sends
         self._runtimes = CampaignRuntimes()
         self._held_campaigns: set[int] = set()
 
@@ -205,6 +219,8 @@ class JourneyWorker(Worker):
             processed_event_ids=processed_event_ids,
         )
         store.write_batch(session, write, self._owner, effects.now, release=release)
+        if effects.recorded_sends and self._on_sends is not None:
+            self._on_sends(session, effects.recorded_sends)
         if effects.replies and self._on_replies is not None:
             self._on_replies(session, effects.replies)
         if effects.completed_campaigns:
@@ -258,8 +274,12 @@ def _apply_provider_event(
 ) -> None:
     event = store.decode_event(routed)
     if isinstance(event, InboundMessage):
-        effects.record(journey, "reply", detail=event.text[:500])
-        effects.apply(journey, OptOut() if routed.route == "opt_out" else Reply(event.text))
+        if routed.route in OPT_OUT_ROUTES:
+            effects.record(journey, routed.route, detail=event.text[:500])
+            effects.apply(journey, OptOut())
+        else:
+            effects.record(journey, "reply", detail=event.text[:500])
+            effects.apply(journey, Reply(event.text))
         return
     assert isinstance(event, DeliveryUpdate)
     if routed.step is None:

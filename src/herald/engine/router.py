@@ -10,7 +10,13 @@ one whose message reached the person most recently wins
 Routing a batch is one transaction: mark the events routed, wake their
 journeys (``due_at = now``). An injected hook sees each inbound message in
 that transaction (opt-out keywords, conversations) and says whether it is
-an opt-out, which the journey worker then applies.
+an opt-out, which the journey worker then applies. Another sees the statuses
+that belong to no journey (replies sent from conversations) and says which
+it recognised.
+
+Lock order: journeys are woken before the inbound hook runs, because the
+hook writes conversations and every transaction that touches both touches
+the journey first (see :mod:`herald.store.conversations`).
 """
 
 from __future__ import annotations
@@ -48,6 +54,8 @@ class InboundRoute:
 
 # Returns True when the message is an opt-out the journey must apply.
 InboundHook = Callable[[Session, InboundMessage, InboundRoute], bool]
+# Returns the provider message ids of the statuses it recognised.
+StatusHook = Callable[[Session, Sequence[DeliveryUpdate]], set[str]]
 
 
 @dataclass
@@ -68,11 +76,13 @@ class EventRouter(Worker):
         sessions: sessionmaker[Session],
         clock: Clock,
         on_inbound: InboundHook | None = None,
+        on_unmatched_statuses: StatusHook | None = None,
         batch_size: int = ROUTE_BATCH,
     ) -> None:
         self._sessions = sessions
         self._clock = clock
         self._on_inbound = on_inbound
+        self._on_unmatched_statuses = on_unmatched_statuses
         self._batch_size = batch_size
 
     async def run_once(self) -> int:
@@ -92,8 +102,16 @@ class EventRouter(Worker):
             if not rows:
                 return 0
             events = [(row.id, event_from_json(row.payload)) for row in rows]
-            routed = self._route_statuses(session, events) + self._route_inbound(session, events)
-            _save_routes(session, routed, now)
+            statuses = self._route_statuses(session, events)
+            matched = [
+                (eid, event, _match_inbound(session, event))
+                for eid, event in events
+                if isinstance(event, InboundMessage)
+            ]
+            woken = {r.journey_id for r in statuses} | {m[2].journey_id for m in matched}
+            _wake(session, woken, now)
+            inbound = [self._route_inbound(session, *match) for match in matched]
+            _save_routes(session, statuses + inbound, now)
             return len(rows)
 
     def _route_statuses(
@@ -105,30 +123,31 @@ class EventRouter(Worker):
         by_provider_id = _messages_by_provider_id(session, unkeyed)
         known = _existing_journeys(session, {k[0] for k in by_key.values() if k})
         routed = []
+        unmatched = []
         for eid, event in statuses:
             target = by_key[eid] or by_provider_id.get(event.provider_message_id)
             if target is None or target[0] not in known:
-                routed.append(_Routed(eid, None, None, "unmatched"))
+                unmatched.append((eid, event))
             else:
                 routed.append(_Routed(eid, target[0], target[1], "status"))
+        recognised: set[str] = set()
+        if unmatched and self._on_unmatched_statuses is not None:
+            recognised = self._on_unmatched_statuses(session, [event for _, event in unmatched])
+        for eid, event in unmatched:
+            kind = "conversation" if event.provider_message_id in recognised else "unmatched"
+            routed.append(_Routed(eid, None, None, kind))
         return routed
 
     def _route_inbound(
-        self, session: Session, events: Sequence[tuple[int, object]]
-    ) -> list[_Routed]:
-        routed = []
-        for eid, event in events:
-            if not isinstance(event, InboundMessage):
-                continue
-            route = _match_inbound(session, event)
-            is_opt_out = False
-            if self._on_inbound is not None:
-                is_opt_out = self._on_inbound(session, event, route)
-            kind = "opt_out" if is_opt_out else "reply"
-            if route.journey_id is None:
-                kind = "unmatched_" + kind
-            routed.append(_Routed(eid, route.journey_id, None, kind))
-        return routed
+        self, session: Session, eid: int, event: InboundMessage, route: InboundRoute
+    ) -> _Routed:
+        is_opt_out = False
+        if self._on_inbound is not None:
+            is_opt_out = self._on_inbound(session, event, route)
+        kind = "opt_out" if is_opt_out else "reply"
+        if route.journey_id is None:
+            kind = "unmatched_" + kind
+        return _Routed(eid, route.journey_id, None, kind)
 
 
 def _messages_by_provider_id(session: Session, ids: Sequence[str]) -> dict[str, tuple[int, int]]:
@@ -211,7 +230,11 @@ def _save_routes(session: Session, routed: list[_Routed], now: datetime) -> None
             for r in routed
         ],
     )
-    woken = sorted({r.journey_id for r in routed if r.journey_id is not None})
+
+
+def _wake(session: Session, journey_ids: set[int | None], now: datetime) -> None:
+    """Make journeys due now so the journey worker applies their events."""
+    woken = sorted(journey_id for journey_id in journey_ids if journey_id is not None)
     if woken:
         session.execute(
             update(JOURNEYS)

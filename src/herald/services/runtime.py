@@ -1,39 +1,109 @@
 """Assembling the background workers of one Herald process.
 
-The journey worker, the event router and the scheduler share one HTTP
-session, one client pool and the database-held rate limits. Inbound messages
-go through the opt-out keywords (suppression list) while being routed, so a
-STOP is honoured by every campaign before any other send.
+The journey worker, the event router, the reply worker and the scheduler
+share one HTTP session, one client pool and the database-held rate limits.
+Inbound messages go through the opt-out keywords (suppression list) while
+being routed, so a STOP is honoured by every campaign before any other send;
+then they are stored in their conversation and queued for its agent.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 import aiohttp
 from sqlalchemy.orm import Session
 
-from herald.channels.base import InboundMessage
+from herald.agents.base import Agent
+from herald.channels.base import DeliveryUpdate, InboundMessage
 from herald.clock import Clock, SystemClock
+from herald.engine.batch import RecordedSend
 from herald.engine.clients import ClientPool
+from herald.engine.decisions import AgentOptOut
 from herald.engine.dispatch import Dispatcher
 from herald.engine.journeys import DEFAULT_BATCH_SIZE, DEFAULT_LEASE, JourneyWorker
 from herald.engine.rate_limit import DatabaseRateLimiter
+from herald.engine.replies import AgentLoader, ReplyWorker
 from herald.engine.router import EventRouter, InboundRoute
 from herald.engine.scheduler import Scheduler
 from herald.engine.worker import WorkerRunner
+from herald.errors import ConflictError
+from herald.services import agents
 from herald.services.container import Herald
+from herald.services.conversation_inbound import (
+    DefaultAgent,
+    InboundRecorder,
+    open_campaign_conversations,
+    record_reply_statuses,
+)
+from herald.services.conversation_replies import record_opt_out
 from herald.services.integrations import client_builder
 from herald.services.optout import apply_opt_keywords
 
+logger = logging.getLogger(__name__)
 DEFAULT_PIPELINES = 4
 
 
 def worker_owner() -> str:
     return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+
+
+@dataclass
+class ConversationHooks:
+    """What the workers call to keep conversations: one set per process."""
+
+    herald: Herald
+    default_agent: DefaultAgent = field(default_factory=DefaultAgent)
+
+    def __post_init__(self) -> None:
+        self._recorder = InboundRecorder(self.herald.clock, self.default_agent)
+
+    def on_sends(self, session: Session, sends: Sequence[RecordedSend]) -> None:
+        open_campaign_conversations(session, sends, self.default_agent)
+
+    def on_inbound(self, session: Session, message: InboundMessage, route: InboundRoute) -> bool:
+        """Opt-out keywords first, then the conversation; True for an opt-out."""
+        outcome = apply_opt_keywords(
+            session, message, clock=self.herald.clock, campaign_id=route.campaign_id
+        )
+        self._recorder.record(session, message, route, outcome)
+        return outcome.detection.is_opt_out
+
+    def on_statuses(self, session: Session, updates: Sequence[DeliveryUpdate]) -> set[str]:
+        return record_reply_statuses(session, updates, self.herald.clock)
+
+    def record_opt_out(self, session: Session, opt_out: AgentOptOut) -> None:
+        record_opt_out(session, opt_out, self.herald.clock)
+
+    def agent_loader(
+        self, http: aiohttp.ClientSession | None, environ: Mapping[str, str] | None = None
+    ) -> AgentLoader:
+        def load(version_id: int) -> Agent:
+            with self.herald.sessions() as session:
+                return agents.load_agent(
+                    session, version_id, clock=self.herald.clock, http=http, environ=environ
+                )
+
+        return load
+
+
+def seed_default_agent(herald: Herald) -> None:
+    """Publish the built-in agent's current version, once per start (a race retries once)."""
+    for attempt in (1, 2):
+        try:
+            with herald.sessions() as session, session.begin():
+                agents.ensure_default_agent(session, herald.clock)
+            return
+        except ConflictError:
+            if attempt == 2:
+                raise
+            logger.info("another process seeded the default agent first; checking again")
 
 
 def build_runner(
@@ -53,6 +123,8 @@ def build_runner(
     waits for provider answers, another claims the next due journeys, so a
     slow provider does not delay the statuses and timers of everyone else.
     """
+    seed_default_agent(herald)
+    hooks = ConversationHooks(herald)
     pool = ClientPool(client_builder(herald.integrations, herald.sessions, http))
     limiter = DatabaseRateLimiter(herald.sessions, wall_clock or SystemClock())
     dispatcher = Dispatcher(pool, limiter)
@@ -64,22 +136,31 @@ def build_runner(
             owner=worker_owner(),
             batch_size=batch_size,
             lease=lease,
+            on_sends=hooks.on_sends,
             name=f"journeys-{index}",
         )
         for index in range(1, pipelines + 1)
     ]
-
-    def on_inbound(session: Session, message: InboundMessage, route: InboundRoute) -> bool:
-        outcome = apply_opt_keywords(
-            session, message, clock=herald.clock, campaign_id=route.campaign_id
-        )
-        return outcome.detection.is_opt_out
-
-    router = EventRouter(sessions=herald.sessions, clock=herald.clock, on_inbound=on_inbound)
-    scheduler = Scheduler(sessions=herald.sessions, clock=herald.clock)
-    return WorkerRunner(
-        [*journeys, router, scheduler],
+    router = EventRouter(
         sessions=herald.sessions,
         clock=herald.clock,
-        wakes={"router": [worker.name for worker in journeys]},
+        on_inbound=hooks.on_inbound,
+        on_unmatched_statuses=hooks.on_statuses,
+    )
+    replies = ReplyWorker(
+        sessions=herald.sessions,
+        clock=herald.clock,
+        dispatcher=dispatcher,
+        owner=worker_owner(),
+        load_agent=hooks.agent_loader(http),
+        record_opt_out=hooks.record_opt_out,
+        lease=lease,
+    )
+    scheduler = Scheduler(sessions=herald.sessions, clock=herald.clock)
+    return WorkerRunner(
+        [*journeys, router, replies, scheduler],
+        sessions=herald.sessions,
+        clock=herald.clock,
+        # Routed messages make journeys due and may queue work for the agents.
+        wakes={"router": [*(worker.name for worker in journeys), replies.name]},
     )

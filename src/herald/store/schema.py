@@ -12,6 +12,7 @@ from herald.store import (  # noqa: F401
     audiences,
     audit,
     campaigns,
+    conversations,
     inbox,
     integrations,
     journeys,

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 21:31:36.567630
+Create Date: 2026-11-26 21:39:30.689516
 """
 
 from __future__ import annotations
@@ -466,6 +466,79 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_journeys_phone"), ["phone"], unique=False)
 
     op.create_table(
+        "conversations",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("thread_key", sa.String(length=400), nullable=False),
+        sa.Column("channel", sa.String(length=16), nullable=False),
+        sa.Column("address", sa.String(length=320), nullable=False),
+        sa.Column(
+            "integration_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
+        sa.Column(
+            "campaign_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
+        sa.Column(
+            "journey_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
+        sa.Column(
+            "agent_version_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("outcome", sa.String(length=40), nullable=True),
+        sa.Column("hand_off_reason", sa.Text(), nullable=True),
+        sa.Column("created_at", herald.store.base.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", herald.store.base.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("last_message_at", herald.store.base.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("last_inbound_at", herald.store.base.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("unread_count", sa.Integer(), nullable=False),
+        sa.Column("agent_due_at", herald.store.base.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("lease_owner", sa.String(length=64), nullable=True),
+        sa.Column("lease_until", herald.store.base.UtcDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["agent_version_id"],
+            ["agent_versions.id"],
+            name=op.f("fk_conversations_agent_version_id_agent_versions"),
+            ondelete="RESTRICT",
+        ),
+        sa.ForeignKeyConstraint(
+            ["campaign_id"],
+            ["campaigns.id"],
+            name=op.f("fk_conversations_campaign_id_campaigns"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["integration_id"],
+            ["integrations.id"],
+            name=op.f("fk_conversations_integration_id_integrations"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["journey_id"],
+            ["journeys.id"],
+            name=op.f("fk_conversations_journey_id_journeys"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_conversations")),
+        sa.UniqueConstraint("thread_key", name=op.f("uq_conversations_thread_key")),
+    )
+    with op.batch_alter_table("conversations", schema=None) as batch_op:
+        batch_op.create_index("ix_conversations_activity", ["last_message_at", "id"], unique=False)
+        batch_op.create_index("ix_conversations_address", ["address"], unique=False)
+        batch_op.create_index("ix_conversations_agent_due", ["agent_due_at"], unique=False)
+        batch_op.create_index(
+            "ix_conversations_campaign_activity", ["campaign_id", "last_message_at"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_conversations_journey_id"), ["journey_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_conversations_status"), ["status"], unique=False)
+
+    op.create_table(
         "journey_log",
         sa.Column(
             "id",
@@ -565,11 +638,101 @@ def upgrade() -> None:
         )
         batch_op.create_index("ix_messages_provider_id", ["provider_message_id"], unique=False)
 
+    op.create_table(
+        "conversation_messages",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column(
+            "conversation_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("key", sa.String(length=255), nullable=False),
+        sa.Column("direction", sa.String(length=8), nullable=False),
+        sa.Column("author", sa.String(length=16), nullable=False),
+        sa.Column("author_name", sa.String(length=200), nullable=True),
+        sa.Column("channel", sa.String(length=16), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("payload", sa.String(length=255), nullable=True),
+        sa.Column("subject", sa.Text(), nullable=True),
+        sa.Column("thread_ids", sa.JSON(), nullable=True),
+        sa.Column("provider_message_id", sa.String(length=255), nullable=True),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("error_code", sa.String(length=64), nullable=True),
+        sa.Column("error_detail", sa.Text(), nullable=True),
+        sa.Column("at", herald.store.base.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("recorded_at", herald.store.base.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("status_at", herald.store.base.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("agent_status", sa.String(length=16), nullable=True),
+        sa.Column("note", sa.Text(), nullable=True),
+        sa.Column(
+            "answers_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("retry_at", herald.store.base.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("client_reference", sa.String(length=128), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["conversation_id"],
+            ["conversations.id"],
+            name=op.f("fk_conversation_messages_conversation_id_conversations"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_conversation_messages")),
+        sa.UniqueConstraint(
+            "conversation_id",
+            "client_reference",
+            name=op.f("uq_conversation_messages_conversation_id_client_reference"),
+        ),
+        sa.UniqueConstraint("key", name=op.f("uq_conversation_messages_key")),
+    )
+    with op.batch_alter_table("conversation_messages", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_conversation_messages_agent_status"), ["agent_status"], unique=False
+        )
+        batch_op.create_index(
+            "ix_conversation_messages_provider_id", ["provider_message_id"], unique=False
+        )
+        batch_op.create_index(
+            "ix_conversation_messages_thread", ["conversation_id", "id"], unique=False
+        )
+
+    op.create_table(
+        "conversation_tags",
+        sa.Column(
+            "conversation_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("tag", sa.String(length=64), nullable=False),
+        sa.Column("source", sa.String(length=16), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=True),
+        sa.Column("added_at", herald.store.base.UtcDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["conversation_id"],
+            ["conversations.id"],
+            name=op.f("fk_conversation_tags_conversation_id_conversations"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("conversation_id", "tag", name=op.f("pk_conversation_tags")),
+    )
+    with op.batch_alter_table("conversation_tags", schema=None) as batch_op:
+        batch_op.create_index("ix_conversation_tags_tag", ["tag", "conversation_id"], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table("conversation_tags", schema=None) as batch_op:
+        batch_op.drop_index("ix_conversation_tags_tag")
+
+    op.drop_table("conversation_tags")
+    with op.batch_alter_table("conversation_messages", schema=None) as batch_op:
+        batch_op.drop_index("ix_conversation_messages_thread")
+        batch_op.drop_index("ix_conversation_messages_provider_id")
+        batch_op.drop_index(batch_op.f("ix_conversation_messages_agent_status"))
+
+    op.drop_table("conversation_messages")
     with op.batch_alter_table("messages", schema=None) as batch_op:
         batch_op.drop_index("ix_messages_provider_id")
         batch_op.drop_index("ix_messages_campaign_status")
@@ -580,6 +743,15 @@ def downgrade() -> None:
         batch_op.drop_index("ix_journey_log_campaign_error")
 
     op.drop_table("journey_log")
+    with op.batch_alter_table("conversations", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_conversations_status"))
+        batch_op.drop_index(batch_op.f("ix_conversations_journey_id"))
+        batch_op.drop_index("ix_conversations_campaign_activity")
+        batch_op.drop_index("ix_conversations_agent_due")
+        batch_op.drop_index("ix_conversations_address")
+        batch_op.drop_index("ix_conversations_activity")
+
+    op.drop_table("conversations")
     with op.batch_alter_table("journeys", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_journeys_phone"))
         batch_op.drop_index(batch_op.f("ix_journeys_email_key"))
