@@ -203,3 +203,19 @@ def test_pause_holds_sends_and_resume_releases_them(harness: EngineHarness) -> N
         harness.campaigns.resume(session, campaign)
     harness.settle()
     assert len(harness.channels[WA].sent) == 2
+
+
+def test_a_reply_before_the_send_is_answered_still_finds_its_journey(
+    harness: EngineHarness,
+) -> None:
+    """The provider can deliver a reply before Herald has recorded the send's answer."""
+    from herald.store.inbox import ProviderEventRow
+
+    campaign = harness.launch(CSV, reminder_journey(follow_up_days=None))
+    journeys, router, _scheduler = harness.workers()
+    stage = journeys._begin()  # intents recorded; the answers are not back yet
+    assert stage is not None
+    _reply(harness, "+12025550101", "Yes")
+    assert router.route_batch() == 1
+    routed = harness.query(select(ProviderEventRow.journey_id, ProviderEventRow.route))
+    assert routed == [(harness.journey_ids(campaign)[0], "reply")]

@@ -26,7 +26,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from herald.channels.base import DeliveryUpdate, InboundMessage
@@ -195,16 +195,31 @@ def _match_by_address(session: Session, sender: str) -> InboundRoute:
         ).where(column == (sender.lower() if "@" in sender else sender))
     ).all()
     journeys_by_campaign: dict[int, int] = {}
+    # A reply can arrive before the worker has written its send's answer: the
+    # recorded intent (the message row) is then the evidence of contact.
+    intents = _latest_intents(session, [row.id for row in rows if row.last_sent_at is None])
     candidates = []
     for row in rows:
         journeys_by_campaign[row.campaign_id] = row.id
+        sent_at = row.last_sent_at or intents.get(row.id)
         candidates.append(
-            ReplyCandidate(CampaignId(row.campaign_id), row.last_delivered_at, row.last_sent_at)
+            ReplyCandidate(CampaignId(row.campaign_id), row.last_delivered_at, sent_at)
         )
     chosen = choose_reply_campaign(candidates)
     if chosen is None:
         return InboundRoute(None, None)
     return InboundRoute(journeys_by_campaign[chosen], chosen)
+
+
+def _latest_intents(session: Session, journey_ids: list[int]) -> dict[int, datetime]:
+    if not journey_ids:
+        return {}
+    query = (
+        select(MESSAGES.c.journey_id, func.max(MESSAGES.c.created_at))
+        .where(MESSAGES.c.journey_id.in_(journey_ids))
+        .group_by(MESSAGES.c.journey_id)
+    )
+    return {journey_id: at for journey_id, at in session.execute(query) if at is not None}
 
 
 def _save_routes(session: Session, routed: list[_Routed], now: datetime) -> None:
