@@ -15,7 +15,7 @@ from herald import __version__
 from herald.domain.access import SessionPolicy
 from herald.services.container import Herald
 from herald.services.users import bootstrap_admin
-from herald.web import account, health, login
+from herald.web import account, health, login, pages
 from herald.web.api import api_keys, audit, me, users
 from herald.web.auth import guard_request, is_exempt_path
 from herald.web.errors import install_error_handlers
@@ -57,6 +57,8 @@ def create_app(herald: Herald) -> FastAPI:
     app.include_router(account.router)
     for router in (me.router, users.router, api_keys.router, audit.router):
         app.include_router(router)
+    for page_router in pages.routers():
+        app.include_router(page_router)
     _describe_authentication(app)
     return app
 

@@ -24,6 +24,15 @@ from herald.web.sessions import browser_session
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
 APP_NAME = "Herald"
+# The main navigation: every page area, in the order people use them.
+NAV_LINKS = (
+    ("/campaigns", "Campaigns"),
+    ("/conversations", "Conversations"),
+    ("/integrations", "Integrations"),
+    ("/agents", "Agents"),
+    ("/suppression", "Suppression list"),
+    ("/settings", "Settings"),
+)
 
 
 def build_templates() -> Jinja2Templates:
@@ -42,6 +51,7 @@ def page_context(request: Request) -> dict[str, Any]:
 
     return {
         "app_name": APP_NAME,
+        "nav_links": NAV_LINKS,
         "current_user": optional_principal(request),
         "csrf_token": token,
         "csrf_field": csrf_field,

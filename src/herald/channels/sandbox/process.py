@@ -110,4 +110,6 @@ class ProcessSandbox:
             except subprocess.TimeoutExpired:
                 self._process.kill()
                 self._process.wait()
+        if self._process is not None and self._process.stderr is not None:
+            self._process.stderr.close()
         self._directory.cleanup()
