@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import operator
+from collections.abc import Iterable, Sequence
+from json.encoder import encode_basestring
 from typing import Any
 
 from sqlalchemy import Connection
@@ -16,15 +18,34 @@ from herald.store import audiences as store
 FLUSH_ROWS = 5000
 
 
+class FlatJson:
+    """JSON for flat objects of strings that all have the same keys, in order.
+
+    Custom values are such objects, one per contact. Assembled from keys
+    encoded once, the text is the same as ``json.dumps(values,
+    ensure_ascii=False, separators=(",", ":"))`` at a fraction of the cost.
+    """
+
+    def __init__(self, keys: Sequence[str]) -> None:
+        self._keys = [encode_basestring(key) + ":" for key in keys]
+
+    def encode(self, values: dict[str, str]) -> str:
+        encoded = map(encode_basestring, values.values())
+        return "{" + ",".join(map(operator.add, self._keys, encoded)) + "}"
+
+
 class AudienceWriter:
     """Buffers contacts, excluded rows and problems; writes them every ``FLUSH_ROWS``.
 
     Memory is bounded by the buffer, whatever the size of the upload.
     """
 
-    def __init__(self, connection: Connection, audience_id: AudienceId) -> None:
+    def __init__(
+        self, connection: Connection, audience_id: AudienceId, variables: Sequence[str]
+    ) -> None:
         self._connection = connection
         self._audience_id = audience_id
+        self._values_json = FlatJson(variables).encode
         self._contacts: list[tuple[Any, ...]] = []
         self._excluded: list[tuple[Any, ...]] = []
         self._problems: list[tuple[Any, ...]] = []
@@ -45,7 +66,7 @@ class AudienceWriter:
                     outcome.phone,
                     email,
                     None if email is None else email_key(email),
-                    store.encode_json(outcome.values),
+                    self._values_json(outcome.values),
                     outcome.original,
                 )
             )

@@ -153,7 +153,7 @@ def import_audience(
                     summary={},
                 ),
             )
-            writer = AudienceWriter(connection, audience_id)
+            writer = AudienceWriter(connection, audience_id, check.mapping.variables)
             writer.add_problems(check.mapping.notes)
             for outcome in check.outcomes():
                 writer.add(outcome)
@@ -262,8 +262,19 @@ def _start(
     stream: BinaryIO, region: str, workers: int, on_progress: ProgressCallback | None
 ) -> AudienceCheck:
     return AudienceCheck(
-        _chunks(stream, on_progress), default_region=region, map_batches=ProcessMap(workers)
+        _chunks(stream, on_progress),
+        default_region=region,
+        map_batches=ProcessMap(workers),
+        size_hint=_size(stream),
     )
+
+
+def _size(stream: BinaryIO) -> int | None:
+    """Bytes left to read, when the stream is a file (uploads may not be)."""
+    try:
+        return os.fstat(stream.fileno()).st_size - stream.tell()
+    except (OSError, AttributeError, ValueError):
+        return None
 
 
 def _chunks(stream: BinaryIO, on_progress: ProgressCallback | None) -> Iterator[bytes]:

@@ -23,7 +23,6 @@ value that could be misplaced.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from operator import methodcaller
 from typing import NamedTuple
@@ -55,12 +54,44 @@ class Verdict(NamedTuple):
     rejected: bool
 
 
-Task = tuple[int, list[str], str | None]
-"""What a worker receives per record: row number, cells, quote error."""
+class Batch(NamedTuple):
+    """Records to validate, by column: row numbers, cells, and the quote errors
+    of the few records that have one (by position in the batch)."""
+
+    rows: list[int]
+    cells: list[list[str]]
+    quote_errors: dict[int, str]
 
 
-def validate_batch(plan: ValidationPlan, tasks: Sequence[Task]) -> list[Verdict]:
-    return [validate_record(plan, row, fields, quote_error) for row, fields, quote_error in tasks]
+class BatchVerdicts(NamedTuple):
+    """A batch's verdicts by column, by position in the batch.
+
+    Columns of strings cross process boundaries far faster than one object per
+    row, and most rows have no problem, so problems and rejections are listed
+    only for the rows that have them.
+    """
+
+    phones: list[str | None]
+    emails: list[str | None]
+    problems: dict[int, tuple[Problem, ...]]
+    rejected: set[int]
+
+
+def validate_batch(plan: ValidationPlan, batch: Batch) -> BatchVerdicts:
+    phones: list[str | None] = []
+    emails: list[str | None] = []
+    problems: dict[int, tuple[Problem, ...]] = {}
+    rejected: set[int] = set()
+    quote_errors = batch.quote_errors
+    for position, (row, fields) in enumerate(zip(batch.rows, batch.cells, strict=True)):
+        verdict = validate_record(plan, row, fields, quote_errors.get(position))
+        phones.append(verdict.phone)
+        emails.append(verdict.email)
+        if verdict.problems:
+            problems[position] = verdict.problems
+        if verdict.rejected:
+            rejected.add(position)
+    return BatchVerdicts(phones, emails, problems, rejected)
 
 
 def validate_record(

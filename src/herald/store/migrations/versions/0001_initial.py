@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 20:16:08.535150
+Create Date: 2026-11-26 20:44:02.033567
 """
 
 from __future__ import annotations
@@ -79,18 +79,6 @@ def upgrade() -> None:
             "audience_id", "row_number", name=op.f("uq_audience_contacts_audience_id_row_number")
         ),
     )
-    with op.batch_alter_table("audience_contacts", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_audience_contacts_audience_id_email_key"),
-            ["audience_id", "email_key"],
-            unique=False,
-        )
-        batch_op.create_index(
-            batch_op.f("ix_audience_contacts_audience_id_phone"),
-            ["audience_id", "phone"],
-            unique=False,
-        )
-
     op.create_table(
         "audience_excluded_rows",
         sa.Column(
@@ -160,10 +148,6 @@ def downgrade() -> None:
 
     op.drop_table("audience_problems")
     op.drop_table("audience_excluded_rows")
-    with op.batch_alter_table("audience_contacts", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_audience_contacts_audience_id_phone"))
-        batch_op.drop_index(batch_op.f("ix_audience_contacts_audience_id_email_key"))
-
     op.drop_table("audience_contacts")
     op.drop_table("audiences")
     # ### end Alembic commands ###
