@@ -278,11 +278,6 @@ def page_problems(
     return [ProblemRecord(*row) for row in connection.execute(query)]
 
 
-def count_contacts(connection: Connection, audience_id: int) -> int:
-    query = select(func.count()).where(ContactRow.audience_id == audience_id)
-    return int(connection.execute(query).scalar_one())
-
-
 def find_contact_row(
     connection: Connection, audience_id: int, phone: str | None, email_key: str | None
 ) -> tuple[int | None, int | None]:

@@ -25,6 +25,7 @@ from typing import BinaryIO, NamedTuple
 
 import phonenumbers
 
+from herald.domain.audience.batches import Batch, BatchVerdicts
 from herald.domain.audience.columns import ColumnMapping, map_columns
 from herald.domain.audience.duplicates import DuplicateIndex
 from herald.domain.audience.email_address import email_key
@@ -32,7 +33,7 @@ from herald.domain.audience.export import restore_cell
 from herald.domain.audience.problems import Problem, ProblemCode, Severity
 from herald.domain.audience.reader import RawRecord, SpreadsheetReader
 from herald.domain.audience.summary import AudienceSummary, SummaryBuilder
-from herald.domain.audience.validation import Batch, BatchVerdicts, ValidationPlan, validate_batch
+from herald.domain.audience.validation import ValidationPlan, validate_batch
 from herald.errors import ValidationError
 
 BATCH_RECORDS = 2000
@@ -119,18 +120,19 @@ class AudienceCheck:
             records = map(_restored, self.reader.records())
             while batch := list(islice(records, self._batch_records)):
                 pending.append(batch)
-                errors = {i: r.quote_error for i, r in enumerate(batch) if r.quote_error}
-                yield Batch([r.row for r in batch], [r.fields for r in batch], errors)
+                yield Batch.of(batch)
 
         validate = functools.partial(validate_batch, self.plan)
         for verdicts in self._map_batches(validate, batches()):
-            phones, emails, problems, rejected = verdicts
+            phones, emails = verdicts.columns()
+            problems, rejected = verdicts.problems, verdicts.rejected
             for position, record in enumerate(pending.popleft()):
                 if position in rejected:
                     yield self._reject(record, problems[position])
                 else:
                     found = problems.get(position, ())
-                    yield self._settle(record, phones[position], emails[position], found)
+                    phone, email = phones[position] or None, emails[position] or None
+                    yield self._settle(record, phone, email, found)
 
     def encoding_problems(self) -> tuple[Problem, ...]:
         """A mid-file encoding switch, known once :meth:`outcomes` is exhausted.

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from operator import methodcaller
 from typing import NamedTuple
 
+from herald.domain.audience.batches import Batch, BatchVerdicts
 from herald.domain.audience.columns import EMAIL, PHONE, ColumnMapping
 from herald.domain.audience.email_address import check_email, looks_like_email, split_emails
 from herald.domain.audience.phone_number import check_phone, looks_like_phone, split_phones
@@ -54,44 +55,20 @@ class Verdict(NamedTuple):
     rejected: bool
 
 
-class Batch(NamedTuple):
-    """Records to validate, by column: row numbers, cells, and the quote errors
-    of the few records that have one (by position in the batch)."""
-
-    rows: list[int]
-    cells: list[list[str]]
-    quote_errors: dict[int, str]
-
-
-class BatchVerdicts(NamedTuple):
-    """A batch's verdicts by column, by position in the batch.
-
-    Columns of strings cross process boundaries far faster than one object per
-    row, and most rows have no problem, so problems and rejections are listed
-    only for the rows that have them.
-    """
-
-    phones: list[str | None]
-    emails: list[str | None]
-    problems: dict[int, tuple[Problem, ...]]
-    rejected: set[int]
-
-
 def validate_batch(plan: ValidationPlan, batch: Batch) -> BatchVerdicts:
-    phones: list[str | None] = []
-    emails: list[str | None] = []
+    phones: list[str] = []
+    emails: list[str] = []
     problems: dict[int, tuple[Problem, ...]] = {}
     rejected: set[int] = set()
-    quote_errors = batch.quote_errors
-    for position, (row, fields) in enumerate(zip(batch.rows, batch.cells, strict=True)):
-        verdict = validate_record(plan, row, fields, quote_errors.get(position))
-        phones.append(verdict.phone)
-        emails.append(verdict.email)
+    for position, (row, fields, quote_error) in enumerate(batch.records()):
+        verdict = validate_record(plan, row, fields, quote_error)
+        phones.append(verdict.phone or "")
+        emails.append(verdict.email or "")
         if verdict.problems:
             problems[position] = verdict.problems
         if verdict.rejected:
             rejected.add(position)
-    return BatchVerdicts(phones, emails, problems, rejected)
+    return BatchVerdicts.of(phones, emails, problems, rejected)
 
 
 def validate_record(
