@@ -118,12 +118,15 @@ def list_() -> None:
         audiences = service.list_audiences(engine)
     finally:
         engine.dispose()
-    table = Table("id", "name", "file", "uploaded (UTC)", "contacts", "rejected", "duplicates")
+    table = Table(
+        "id", "name", "status", "file", "uploaded (UTC)", "contacts", "rejected", "duplicates"
+    )
     for audience in audiences:
         summary = AudienceSummary.from_dict(audience.summary)
         table.add_row(
             str(audience.id),
             audience.name,
+            audience.status,
             audience.source_filename or "-",
             audience.uploaded_at.strftime("%Y-%m-%d %H:%M"),
             str(summary.valid_contacts),

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from json.encoder import encode_basestring
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Engine
 
 from herald.domain.audience.email_address import email_key
 from herald.domain.audience.pipeline import RowOutcome, RowStatus
@@ -35,15 +35,16 @@ class FlatJson:
 
 
 class AudienceWriter:
-    """Buffers contacts, excluded rows and problems; writes them every ``FLUSH_ROWS``.
+    """Buffers contacts, excluded rows and problems; writes them every ``FLUSH_ROWS``,
+    each batch in a transaction of its own.
 
-    Memory is bounded by the buffer, whatever the size of the upload.
+    Memory is bounded by the buffer, whatever the size of the upload, and no
+    transaction lasts longer than one batch: on SQLite, other writers (the
+    engine, webhooks) wait for the write lock only that long.
     """
 
-    def __init__(
-        self, connection: Connection, audience_id: AudienceId, variables: Sequence[str]
-    ) -> None:
-        self._connection = connection
+    def __init__(self, engine: Engine, audience_id: AudienceId, variables: Sequence[str]) -> None:
+        self._engine = engine
         self._audience_id = audience_id
         self._values_json = FlatJson(variables).encode
         self._contacts: list[tuple[Any, ...]] = []
@@ -86,9 +87,10 @@ class AudienceWriter:
             self.flush()
 
     def flush(self) -> None:
-        store.add_contacts(self._connection, self._contacts)
-        store.add_excluded_rows(self._connection, self._excluded)
-        store.add_problems(self._connection, self._problems)
+        with self._engine.begin() as connection:
+            store.add_contacts(connection, self._contacts)
+            store.add_excluded_rows(connection, self._excluded)
+            store.add_problems(connection, self._problems)
         self._contacts.clear()
         self._excluded.clear()
         self._problems.clear()

@@ -49,11 +49,13 @@ _LENGTH_REASONS = {
 
 
 class PhoneCheck(NamedTuple):
-    """``e164`` when valid; otherwise ``error`` says why."""
+    """``e164`` when valid; otherwise ``several`` lists the numbers of a cell
+    holding more than one, or ``error`` says why the number is not valid."""
 
     e164: str | None
     extension: str | None = None
     error: str | None = None
+    several: list[str] | None = None
 
 
 _NATIONAL_PREFIXES: dict[int, re.Pattern[str] | None] = {}
@@ -102,7 +104,12 @@ def _national_prefix(country_code: int) -> re.Pattern[str] | None:
 
 
 def check_phone(text: str, region: str) -> PhoneCheck:
-    """Validate one phone cell (already stripped, not empty)."""
+    """Validate one phone cell (already stripped, not empty).
+
+    A cell holding several numbers is reported as such before the library
+    sees it: parsing would quietly read the first and drop the others. (The
+    fast path's narrow shape cannot hold two numbers.)
+    """
     parts = split_e164(text)
     if parts is not None:
         country_code, national = parts
@@ -110,6 +117,9 @@ def check_phone(text: str, region: str) -> PhoneCheck:
             return PhoneCheck(f"+{country_code}{national}")
         number = PhoneNumber(country_code=country_code, national_number=int(national))
         return PhoneCheck(None, error=_invalid_message(text, number, region))
+    several = split_phones(text)
+    if several is not None:
+        return PhoneCheck(None, several=several)
     try:
         number = phonenumbers.parse(text, region)
     except NumberParseException as exc:

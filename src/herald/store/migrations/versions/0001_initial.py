@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 20:44:02.033567
+Create Date: 2026-11-26 21:08:54.109602
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("status", sa.String(length=10), nullable=False),
         sa.Column("source_filename", sa.String(length=500), nullable=True),
         sa.Column("uploaded_at", herald.store.base.UtcDateTime(timezone=True), nullable=False),
         sa.Column("created_at", herald.store.base.UtcDateTime(timezone=True), nullable=False),
