@@ -9,7 +9,9 @@
 * :func:`audience_csv` / :func:`export_audience` export it, formula-safe.
 
 Large files are validated in worker processes (``workers``; 0 means one per
-CPU core) while this process reads, finds duplicates and writes.
+CPU core) while this process reads, finds duplicates and writes. Workers are
+spawned, so a script that calls these with ``workers`` other than 1 must run
+under ``if __name__ == "__main__":`` (servers and the ``herald`` command do).
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
 from enum import StrEnum
 from itertools import islice
 from typing import BinaryIO, NamedTuple
@@ -146,9 +147,10 @@ class AudienceCheck:
         return (Problem(None, None, ProblemCode.MIXED_ENCODING, Severity.WARNING, notice),)
 
     def summary(self) -> AudienceSummary:
-        for problem in (*self.mapping.notes, *self.encoding_problems()):
-            self._builder.add_problem_severity(problem.severity)
-        return self._builder.build(self.reader.blank_rows)
+        file_problems = (*self.mapping.notes, *self.encoding_problems())
+        warnings = sum(1 for problem in file_problems if problem.severity is Severity.WARNING)
+        built = self._builder.build(self.reader.blank_rows)
+        return replace(built, warnings=built.warnings + warnings)
 
     def _reject(self, record: RawRecord, problems: tuple[Problem, ...]) -> RowOutcome:
         self._builder.records_read += 1
