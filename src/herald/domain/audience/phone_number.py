@@ -160,8 +160,9 @@ def _unparsable_message(text: str, exc: NumberParseException, region: str) -> st
 
 def _invalid_message(text: str, number: PhoneNumber, region: str) -> str:
     code = number.country_code or 0
-    where = phonenumbers.region_code_for_number(number)
-    where = where or phonenumbers.region_code_for_country_code(code)
+    # The calling code's main region: asking which region an invalid number
+    # belongs to would try every region sharing the code, and find none.
+    where = phonenumbers.region_code_for_country_code(code)
     reason = _LENGTH_REASONS.get(phonenumbers.is_possible_number_with_reason(number))
     if reason is None:
         detail = f"it matches no number range in use in {where} (+{code})"
