@@ -277,3 +277,19 @@ def test_an_audience_being_imported_cannot_be_used_yet(engine: Engine) -> None:
         with pytest.raises(ConflictError, match="still being imported") as caught:
             attempt()
         assert caught.value.code == "audience_importing"
+
+
+def test_a_failed_batch_write_reaches_the_import(engine: Engine) -> None:
+    from herald.domain.audience.pipeline import RowOutcome, RowStatus
+    from herald.domain.ids import AudienceId
+    from herald.services.audience_writer import AudienceWriter
+
+    outcome = RowOutcome(2, RowStatus.ADDED, "+12025550101", None, {}, "+12025550101", ())
+    refused = engine.dialect.dbapi.IntegrityError
+    with pytest.raises(refused), AudienceWriter(engine, AudienceId(404), []) as writer:
+        writer.add(outcome)  # no audience 404: the foreign key refuses the batch
+        writer.flush()
+    with pytest.raises(ValueError, match="first"), AudienceWriter(engine, AudienceId(404), []) as w:
+        w.add(outcome)
+        w.flush()
+        raise ValueError("first")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from json.encoder import encode_basestring
 from typing import Any
 
@@ -36,11 +37,16 @@ class FlatJson:
 
 class AudienceWriter:
     """Buffers contacts, excluded rows and problems; writes them every ``FLUSH_ROWS``,
-    each batch in a transaction of its own.
+    each batch in a transaction of its own, from a background thread.
 
-    Memory is bounded by the buffer, whatever the size of the upload, and no
-    transaction lasts longer than one batch: on SQLite, other writers (the
-    engine, webhooks) wait for the write lock only that long.
+    Memory is bounded by two buffers (one filling, one being written), whatever
+    the size of the upload. No transaction lasts longer than one batch: on
+    SQLite, other writers (the engine, webhooks) wait for the write lock only
+    that long. The database works (SQLite's steps, PostgreSQL's network
+    round trips) while the reading thread goes on with the next rows.
+
+    Use as a context manager: leaving it waits for the last write, and a write
+    that failed raises there (or at the next flush).
     """
 
     def __init__(self, engine: Engine, audience_id: AudienceId, variables: Sequence[str]) -> None:
@@ -50,6 +56,21 @@ class AudienceWriter:
         self._contacts: list[tuple[Any, ...]] = []
         self._excluded: list[tuple[Any, ...]] = []
         self._problems: list[tuple[Any, ...]] = []
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="audience-writer")
+        self._writing: Future[None] | None = None
+
+    def __enter__(self) -> AudienceWriter:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
+        try:
+            if exc_type is None:
+                self._wait()
+            elif self._writing is not None:
+                # Already failing: let the write finish, but keep the first error.
+                wait([self._writing])
+        finally:
+            self._thread.shutdown(wait=True)
 
     def add_problems(self, problems: Iterable[Problem]) -> None:
         audience = self._audience_id
@@ -87,10 +108,24 @@ class AudienceWriter:
             self.flush()
 
     def flush(self) -> None:
+        """Hand the buffered rows to the writing thread (after its previous batch)."""
+        self._wait()
+        batch = (self._contacts, self._excluded, self._problems)
+        self._contacts, self._excluded, self._problems = [], [], []
+        self._writing = self._thread.submit(self._write, *batch)
+
+    def _wait(self) -> None:
+        if self._writing is not None:
+            writing, self._writing = self._writing, None
+            writing.result()
+
+    def _write(
+        self,
+        contacts: list[tuple[Any, ...]],
+        excluded: list[tuple[Any, ...]],
+        problems: list[tuple[Any, ...]],
+    ) -> None:
         with self._engine.begin() as connection:
-            store.add_contacts(connection, self._contacts)
-            store.add_excluded_rows(connection, self._excluded)
-            store.add_problems(connection, self._problems)
-        self._contacts.clear()
-        self._excluded.clear()
-        self._problems.clear()
+            store.add_contacts(connection, contacts)
+            store.add_excluded_rows(connection, excluded)
+            store.add_problems(connection, problems)

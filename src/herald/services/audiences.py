@@ -177,12 +177,12 @@ def import_audience(
 
 
 def _write(engine: Engine, audience_id: AudienceId, check: AudienceCheck) -> AudienceSummary:
-    writer = AudienceWriter(engine, audience_id, check.mapping.variables)
-    writer.add_problems(check.mapping.notes)
-    for outcome in check.outcomes():
-        writer.add(outcome)
-    writer.add_problems(check.encoding_problems())
-    writer.flush()
+    with AudienceWriter(engine, audience_id, check.mapping.variables) as writer:
+        writer.add_problems(check.mapping.notes)
+        for outcome in check.outcomes():
+            writer.add(outcome)
+        writer.add_problems(check.encoding_problems())
+        writer.flush()
     summary = check.summary()
     with engine.begin() as connection:
         store.save_summary(connection, audience_id, summary.as_dict(), AudienceStatus.READY)
