@@ -144,9 +144,12 @@ class Usage:
             children = Path(f"/proc/{me}/task/{me}/children").read_text().split()
             for pid in map(int, children):
                 try:
+                    command = Path(f"/proc/{pid}/cmdline").read_bytes()
                     status = Path(f"/proc/{pid}/status").read_text()
                 except OSError:
                     continue
+                if b"multiprocessing" not in command:
+                    continue  # forked but not yet a fresh interpreter: the parent's pages
                 for line in status.splitlines():
                     if line.startswith("VmHWM:"):
                         kilobytes = int(line.split()[1])
