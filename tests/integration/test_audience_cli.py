@@ -166,3 +166,12 @@ def test_many_problems_are_cut_short_in_the_table(tmp_path: Path) -> None:
     result = runner.invoke(app, ["audience", "check", str(path)])
     assert result.exit_code == 0
     assert "... and more (50+): `herald audience check FILE --json`" in result.stdout
+
+
+def test_file_content_is_printed_as_text_not_markup(tmp_path: Path) -> None:
+    path = tmp_path / "markup.csv"
+    path.write_text("email,[bold]note[/i]\n[/red]@x,[link]\n")
+    result = runner.invoke(app, ["audience", "check", str(path)])
+    assert result.exit_code == 1
+    assert "[/red]@x" in result.stdout
+    assert "[bold]note[/i]" in result.stdout

@@ -10,8 +10,9 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from herald.domain.audience.pipeline import AudienceCheck
-from herald.errors import NotFoundError, UnreadableFileError, ValidationError
+from herald.errors import ConflictError, NotFoundError, UnreadableFileError, ValidationError
 from herald.services import audiences
+from herald.store import audiences as store
 from herald.store.audiences import CONTACTS, EXCLUDED_ROWS, PROBLEMS
 from herald.testing import FakeClock
 
@@ -209,3 +210,86 @@ def test_a_large_file_goes_through_worker_processes_and_bulk_batches(
     with path.open("rb") as stream:
         serial = AudienceCheck(stream, default_region="GB")
         assert [o.row for o in serial.outcomes()][-1] == rows + 1
+
+
+class TrickleStream(io.BytesIO):
+    """A stream that hands out little at a time, like an upload arriving."""
+
+    def read(self, size: int | None = -1) -> bytes:
+        return super().read(64 * 1024)
+
+
+def test_an_import_is_visible_as_importing_until_its_summary_is_in(engine: Engine) -> None:
+    rows = b"".join(b"user%d@example.com,+4474%08d\n" % (n, n) for n in range(30_000))
+    states: list[tuple[str, int]] = []
+
+    def look(_done: int) -> None:
+        [audience] = audiences.list_audiences(engine) or [None]
+        if audience is not None:
+            with engine.connect() as connection:
+                stored = connection.execute(
+                    select(func.count()).where(CONTACTS.c.audience_id == audience.id)
+                ).scalar_one()
+            states.append((audience.status, stored))
+
+    imported = audiences.import_audience(
+        engine,
+        TrickleStream(b"email,phone\n" + rows),
+        name="Trickle",
+        clock=FakeClock(),
+        default_region="GB",
+        on_progress=look,
+    )
+    assert imported.audience.status == "ready"
+    assert {status for status, _ in states} == {"importing"}
+    assert any(0 < stored < 30_000 for _, stored in states)  # batches committed as they go
+
+
+def test_an_audience_being_imported_cannot_be_used_yet(engine: Engine) -> None:
+    with engine.begin() as connection:
+        audience_id = store.create_audience(
+            connection,
+            store.NewAudience(
+                name="Arriving",
+                source_filename="big.csv",
+                uploaded_at=FakeClock().now(),
+                created_at=FakeClock().now(),
+                encoding="utf-8",
+                delimiter=",",
+                default_region="US",
+                header=["email"],
+                column_mapping={
+                    "phone": None,
+                    "phone_index": None,
+                    "email": "email",
+                    "email_index": 0,
+                    "custom_fields": [],
+                },
+                summary={},
+                status=store.AudienceStatus.IMPORTING,
+            ),
+        )
+    for attempt in (
+        lambda: audiences.copy_audience(engine, audience_id, name="x", clock=FakeClock()),
+        lambda: audiences.add_contact(engine, audience_id, email="a@example.com"),
+        lambda: audiences.audience_csv(engine, audience_id),
+    ):
+        with pytest.raises(ConflictError, match="still being imported") as caught:
+            attempt()
+        assert caught.value.code == "audience_importing"
+
+
+def test_a_failed_batch_write_reaches_the_import(engine: Engine) -> None:
+    from herald.domain.audience.pipeline import RowOutcome, RowStatus
+    from herald.domain.ids import AudienceId
+    from herald.services.audience_writer import AudienceWriter
+
+    outcome = RowOutcome(2, RowStatus.ADDED, "+12025550101", None, {}, "+12025550101", ())
+    refused = engine.dialect.dbapi.IntegrityError
+    with pytest.raises(refused), AudienceWriter(engine, AudienceId(404), []) as writer:
+        writer.add(outcome)  # no audience 404: the foreign key refuses the batch
+        writer.flush()
+    with pytest.raises(ValueError, match="first"), AudienceWriter(engine, AudienceId(404), []) as w:
+        w.add(outcome)
+        w.flush()
+        raise ValueError("first")

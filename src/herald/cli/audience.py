@@ -12,10 +12,11 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 from rich.table import Table
 from sqlalchemy import Engine
@@ -34,7 +35,10 @@ app = typer.Typer(help="Check, import, list and export audiences.", no_args_is_h
 PROGRESS_MIN_BYTES = 4 * 1024 * 1024
 """Files at least this large get a progress bar."""
 SHOWN_PROBLEMS = 200
-"""Rows of the problem table printed; ``--json`` gives them all."""
+"""Rows of the problem table printed; ``--json`` gives them all.
+
+Everything from the file (headers, values in messages, names) is printed with
+Rich markup escaped: a cell reading ``[red]`` is text, not a style."""
 
 FileArgument = Annotated[Path, typer.Argument(help="CSV file (UTF-8, UTF-16 or Windows-1252).")]
 RegionOption = Annotated[
@@ -99,7 +103,8 @@ def import_(
             )
         audience = imported.audience
         _out().print(
-            f"Imported audience {audience.id} '{audience.name}' from {audience.source_filename}."
+            f"Imported audience {audience.id} '{escape(audience.name)}' "
+            f"from {escape(audience.source_filename or '-')}."
         )
         _print_summary(imported.summary, audience.name)
         stored = service.list_problems(engine, audience.id, limit=SHOWN_PROBLEMS + 1)
@@ -118,13 +123,16 @@ def list_() -> None:
         audiences = service.list_audiences(engine)
     finally:
         engine.dispose()
-    table = Table("id", "name", "file", "uploaded (UTC)", "contacts", "rejected", "duplicates")
+    table = Table(
+        "id", "name", "status", "file", "uploaded (UTC)", "contacts", "rejected", "duplicates"
+    )
     for audience in audiences:
         summary = AudienceSummary.from_dict(audience.summary)
         table.add_row(
             str(audience.id),
-            audience.name,
-            audience.source_filename or "-",
+            escape(audience.name),
+            audience.status,
+            escape(audience.source_filename or "-"),
             audience.uploaded_at.strftime("%Y-%m-%d %H:%M"),
             str(summary.valid_contacts),
             str(summary.rejected_rows),
@@ -155,7 +163,7 @@ def export(
     finally:
         engine.dispose()
     if output is not None:
-        _err().print(f"Wrote {output}.")
+        _err().print(f"Wrote {escape(str(output))}.")
 
 
 def _engine(settings: Settings) -> Engine:
@@ -164,13 +172,13 @@ def _engine(settings: Settings) -> Engine:
     return engine
 
 
-def _fail(exc: HeraldError, as_json: bool) -> typer.Exit:
+def _fail(exc: HeraldError, as_json: bool) -> NoReturn:
     code = 2 if isinstance(exc, UnreadableFileError) else 1
     if as_json:
         body = {"error": {"code": exc.code, "field": exc.field, "message": exc.message}}
         typer.echo(json.dumps(body, ensure_ascii=False, indent=2))
     else:
-        _err().print(f"[red]error[/red] ({exc.code}): {exc.message}")
+        _err().print(f"[red]error[/red] ({exc.code}): {escape(exc.message)}")
     raise typer.Exit(code)
 
 
@@ -191,7 +199,7 @@ def _progress(file: Path) -> Iterator[ProgressCallback | None]:
 
 
 def _print_summary(summary: AudienceSummary, title: str) -> None:
-    table = Table(title=title, show_header=False)
+    table = Table(title=escape(title), show_header=False)
     for key, value in summary.as_dict().items():
         if key != "custom_fields":
             table.add_row(key.replace("_", " "), str(value))
@@ -200,10 +208,10 @@ def _print_summary(summary: AudienceSummary, title: str) -> None:
         fields = Table("custom field", "variable", "filled", "samples", title="Custom fields")
         for field in summary.custom_fields:
             fields.add_row(
-                field.header,
+                escape(field.header),
                 "{{" + field.variable + "}}",
                 f"{field.filled} ({field.fill_rate:.0%})",
-                ", ".join(field.samples),
+                escape(", ".join(field.samples)),
             )
         _out().print(fields)
 
@@ -218,10 +226,10 @@ def _print_problems(problems: list[tuple[int | None, str | None, str, str, str]]
         color = "red" if severity == "error" else "yellow"
         table.add_row(
             "-" if row is None else str(row),
-            column or "-",
+            escape(column or "-"),
             code,
             f"[{color}]{severity}[/{color}]",
-            message,
+            escape(message),
         )
     _out().print(table)
     if len(problems) > SHOWN_PROBLEMS:

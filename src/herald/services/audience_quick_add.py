@@ -89,11 +89,12 @@ def add_contact(
 
     Raises ValidationError when the contact would be rejected as an upload row
     would (naming the field), ConflictError (code ``duplicate_contact``) when its
-    phone or email is already in the audience, NotFoundError for no audience.
+    phone or email is already in the audience (``audience_importing`` while it is
+    being imported), NotFoundError for no audience.
     """
     with engine.begin() as connection:
         store.lock_audience(connection, audience_id)
-        audience = store.get_audience(connection, audience_id)
+        audience = store.get_ready_audience(connection, audience_id)
         mapping = ColumnMapping.from_dict(audience.header, audience.column_mapping)
         cells = _cells(mapping, phone or "", email or "", fields or {})
         row = store.next_row_number(connection, audience_id)

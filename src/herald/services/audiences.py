@@ -9,7 +9,9 @@
 * :func:`audience_csv` / :func:`export_audience` export it, formula-safe.
 
 Large files are validated in worker processes (``workers``; 0 means one per
-CPU core) while this process reads, finds duplicates and writes.
+CPU core) while this process reads, finds duplicates and writes. Workers are
+spawned, so a script that calls these with ``workers`` other than 1 must run
+under ``if __name__ == "__main__":`` (servers and the ``herald`` command do).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from herald.domain.audience.export import csv_chunks, export_header, export_row
 from herald.domain.audience.pipeline import AudienceCheck
 from herald.domain.audience.problems import Problem
 from herald.domain.audience.summary import AudienceSummary
+from herald.domain.ids import AudienceId
 from herald.errors import UnreadableFileError
 from herald.services.audience_quick_add import (
     QuickAddResult,
@@ -39,7 +42,13 @@ from herald.services.audience_quick_add import (
 from herald.services.audience_writer import AudienceWriter
 from herald.services.batch_map import ProcessMap
 from herald.store import audiences as store
-from herald.store.audiences import AudienceRecord, ContactRecord, NewAudience, ProblemRecord
+from herald.store.audiences import (
+    AudienceRecord,
+    AudienceStatus,
+    ContactRecord,
+    NewAudience,
+    ProblemRecord,
+)
 
 Source = str | os.PathLike[str] | BinaryIO
 """A path, or an open binary stream (e.g. an uploaded file)."""
@@ -129,9 +138,13 @@ def import_audience(
     workers: int = 1,
     on_progress: ProgressCallback | None = None,
 ) -> ImportedAudience:
-    """Store a file as a new audience, in one transaction: all of it or nothing.
+    """Store a file as a new audience; ``filename`` overrides the name taken from
+    ``source`` (uploads).
 
-    ``filename`` overrides the name taken from ``source`` (uploads).
+    Rows are committed in batches while the audience is ``importing`` (see
+    :class:`~herald.store.audiences.AudienceStatus`); it becomes ``ready`` with
+    its summary. If the file turns out unreadable part way, or anything else
+    fails, what was written is removed again: all of the file or nothing.
     """
     name = checked_name(name)
     with _opened(source) as (stream, source_name):
@@ -151,18 +164,29 @@ def import_audience(
                     header=list(check.mapping.header),
                     column_mapping=check.mapping.as_dict(),
                     summary={},
+                    status=AudienceStatus.IMPORTING,
                 ),
             )
-            writer = AudienceWriter(connection, audience_id)
-            writer.add_problems(check.mapping.notes)
-            for outcome in check.outcomes():
-                writer.add(outcome)
-            writer.add_problems(check.encoding_problems())
-            writer.flush()
-            summary = check.summary()
-            store.save_summary(connection, audience_id, summary.as_dict())
-            audience = store.get_audience(connection, audience_id)
-    return ImportedAudience(audience, summary)
+        try:
+            summary = _write(engine, audience_id, check)
+        except BaseException:
+            with engine.begin() as connection:
+                store.delete_audience(connection, audience_id)
+            raise
+    return ImportedAudience(get_audience(engine, audience_id), summary)
+
+
+def _write(engine: Engine, audience_id: AudienceId, check: AudienceCheck) -> AudienceSummary:
+    with AudienceWriter(engine, audience_id, check.mapping.variables) as writer:
+        writer.add_problems(check.mapping.notes)
+        for outcome in check.outcomes():
+            writer.add(outcome)
+        writer.add_problems(check.encoding_problems())
+        writer.flush()
+    summary = check.summary()
+    with engine.begin() as connection:
+        store.save_summary(connection, audience_id, summary.as_dict(), AudienceStatus.READY)
+    return summary
 
 
 def list_audiences(engine: Engine) -> list[AudienceRecord]:
@@ -204,7 +228,7 @@ def copy_audience(engine: Engine, audience_id: int, *, name: str, clock: Clock) 
     """
     name = checked_name(name)
     with engine.begin() as connection:
-        source = store.get_audience(connection, audience_id)
+        source = store.get_ready_audience(connection, audience_id)
         copy_id = store.create_audience(
             connection,
             NewAudience(
@@ -227,8 +251,10 @@ def copy_audience(engine: Engine, audience_id: int, *, name: str, clock: Clock) 
 
 def audience_csv(engine: Engine, audience_id: int) -> Iterator[bytes]:
     """The audience as CSV bytes, streamed page by page (see
-    :mod:`herald.domain.audience.export`). Raises NotFoundError at once."""
-    audience = get_audience(engine, audience_id)
+    :mod:`herald.domain.audience.export`). Raises NotFoundError, or ConflictError
+    for an audience still being imported, at once."""
+    with engine.connect() as connection:
+        audience = store.get_ready_audience(connection, audience_id)
     mapping = ColumnMapping.from_dict(audience.header, audience.column_mapping)
     return _csv_bytes(engine, audience.id, mapping)
 
@@ -262,8 +288,19 @@ def _start(
     stream: BinaryIO, region: str, workers: int, on_progress: ProgressCallback | None
 ) -> AudienceCheck:
     return AudienceCheck(
-        _chunks(stream, on_progress), default_region=region, map_batches=ProcessMap(workers)
+        _chunks(stream, on_progress),
+        default_region=region,
+        map_batches=ProcessMap(workers),
+        size_hint=_size(stream),
     )
+
+
+def _size(stream: BinaryIO) -> int | None:
+    """Bytes left to read, when the stream is a file (uploads may not be)."""
+    try:
+        return os.fstat(stream.fileno()).st_size - stream.tell()
+    except (OSError, AttributeError, ValueError):
+        return None
 
 
 def _chunks(stream: BinaryIO, on_progress: ProgressCallback | None) -> Iterator[bytes]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from psycopg.copy import QueuedLibpqWriter
 from sqlalchemy import Connection, Table
 
 
@@ -29,13 +30,13 @@ def insert_rows(
         raise RuntimeError("the connection has been closed")
     names = ", ".join(columns)
     if connection.dialect.name == "postgresql":
-        # COPY streams rows in PostgreSQL's own format: no statement per row.
-        with (
-            driver.cursor() as cursor,
-            cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy,
-        ):
-            for row in rows:
-                copy.write_row(row)
+        # COPY streams rows in PostgreSQL's own format: no statement per row. The
+        # queued writer sends them from a thread while this one formats the next.
+        with driver.cursor() as cursor:
+            statement = f"COPY {table.name} ({names}) FROM STDIN"
+            with cursor.copy(statement, writer=QueuedLibpqWriter(cursor)) as copy:
+                for row in rows:
+                    copy.write_row(row)
         return
     marks = ", ".join("?" * len(columns))
     cursor = driver.cursor()

@@ -100,3 +100,11 @@ def test_variables_are_unique_identifiers_and_deterministic(headers: list[str]) 
 def test_slug_is_position_based_only_without_letters_or_digits() -> None:
     assert slug("???", 4) == "column_4"
     assert slug("a?", 4) == "a"
+
+
+def test_header_notes_count_once_in_the_summary() -> None:
+    from .helpers import check_bytes
+
+    check, _ = check_bytes(b"Email,Mobile,Phone\na@example.com,,\n")
+    assert check.summary().warnings == 1
+    assert check.summary().warnings == 1

@@ -13,9 +13,14 @@ phones = st.integers(1_000_000, 999_999_999_999_999).map(lambda n: f"+{n}")
 emails = st.text("abcé.@x", min_size=1, max_size=8)
 
 
-@given(st.lists(st.tuples(st.none() | phones, st.none() | emails), max_size=300))
-def test_index_matches_a_dictionary_model(rows: list[tuple[str | None, str | None]]) -> None:
-    index = DuplicateIndex()
+@given(
+    st.lists(st.tuples(st.none() | phones, st.none() | emails), max_size=300),
+    st.sampled_from([0, 10, 100_000]),
+)
+def test_index_matches_a_dictionary_model(
+    rows: list[tuple[str | None, str | None]], expected_rows: int
+) -> None:
+    index = DuplicateIndex(expected_rows)
     first_phone: dict[str, int] = {}
     first_email: dict[str, int] = {}
     for row, (phone, email) in enumerate(rows, start=2):
@@ -23,30 +28,30 @@ def test_index_matches_a_dictionary_model(rows: list[tuple[str | None, str | Non
             None if phone is None else first_phone.get(phone),
             None if email is None else first_email.get(email),
         )
-        assert index.find(phone, email) == expected
+        assert index.claim(row, phone, email) == expected
         if expected == (None, None):
-            index.add(row, phone, email)
             if phone is not None:
                 first_phone[phone] = row
             if email is not None:
                 first_email[email] = row
+    assert len(index) == len(first_phone) + len(first_email)
 
 
-def test_growth_keeps_every_entry() -> None:
+def test_growth_keeps_every_entry(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(duplicates, "INITIAL_SLOTS", 16)
     index = DuplicateIndex()
-    for row in range(20_000):
-        index.add(row + 2, f"+1202{row:07d}", f"user{row}@example.com")
-    assert len(index) == 40_000
-    assert index.find("+12020000000", "user19999@example.com") == (2, 20_001)
-    assert index.find("+12029999999", "nobody@example.com") == (None, None)
+    for row in range(5_000):
+        assert index.claim(row + 2, f"+1202{row:07d}", f"user{row}@example.com") == (None, None)
+    assert len(index) == 10_000
+    assert index.claim(9, "+12020000000", "user4999@example.com") == (2, 5_001)
+    assert index.claim(9, "+12029999999", "nobody@example.com") == (None, None)
 
 
 def test_emails_with_the_same_hash_are_still_told_apart(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(duplicates, "_email_hash", lambda key: 42)
     index = DuplicateIndex()
-    index.add(2, None, "a@example.com")
-    index.add(3, None, "b@example.com")
-    index.add(4, None, "a@example.co")
-    assert index.find(None, "b@example.com") == (None, 3)
-    assert index.find(None, "a@example.co") == (None, 4)
-    assert index.find(None, "a@example.c") == (None, None)
+    for row, email in enumerate(["a@example.com", "b@example.com", "a@example.co"], start=2):
+        assert index.claim(row, None, email) == (None, None)
+    assert index.claim(9, None, "b@example.com") == (None, 3)
+    assert index.claim(9, None, "a@example.co") == (None, 4)
+    assert index.claim(9, None, "a@example.c") == (None, None)

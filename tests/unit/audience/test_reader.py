@@ -92,3 +92,9 @@ def test_a_broken_header_is_unreadable() -> None:
 
     with pytest.raises(UnreadableFileError, match="header"):
         check_bytes(b'"email"x,phone\na@x.com,1\n')
+
+
+def test_row_count_is_estimated_from_the_first_chunk() -> None:
+    data = b"email,phone\n" + b"someone@example.com,+12025550101\n" * 10_000
+    reader = SpreadsheetReader([data[:65_536], data[65_536:]])
+    assert 9_000 < reader.estimate_rows(len(data)) < 11_000

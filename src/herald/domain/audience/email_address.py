@@ -37,10 +37,12 @@ _LIST_SEPARATORS = re.compile(r"[\s,;/|]+")
 
 
 class EmailCheck(NamedTuple):
-    """``normalized`` when valid; otherwise ``error`` says why."""
+    """``normalized`` when valid; otherwise ``several`` lists the addresses of a
+    cell holding more than one, or ``error`` says why the address is not valid."""
 
     normalized: str | None
     error: str | None = None
+    several: list[str] | None = None
 
 
 def normalize_plain_fast(text: str) -> str | None:
@@ -64,6 +66,9 @@ def check_email(text: str) -> EmailCheck:
     fast = normalize_plain_fast(text)
     if fast is not None:
         return EmailCheck(fast)
+    several = split_emails(text)
+    if several is not None:
+        return EmailCheck(None, several=several)
     try:
         validated = validate_email(text, check_deliverability=False)
     except EmailNotValidError as exc:

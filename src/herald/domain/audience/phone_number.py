@@ -49,11 +49,13 @@ _LENGTH_REASONS = {
 
 
 class PhoneCheck(NamedTuple):
-    """``e164`` when valid; otherwise ``error`` says why."""
+    """``e164`` when valid; otherwise ``several`` lists the numbers of a cell
+    holding more than one, or ``error`` says why the number is not valid."""
 
     e164: str | None
     extension: str | None = None
     error: str | None = None
+    several: list[str] | None = None
 
 
 _NATIONAL_PREFIXES: dict[int, re.Pattern[str] | None] = {}
@@ -102,7 +104,12 @@ def _national_prefix(country_code: int) -> re.Pattern[str] | None:
 
 
 def check_phone(text: str, region: str) -> PhoneCheck:
-    """Validate one phone cell (already stripped, not empty)."""
+    """Validate one phone cell (already stripped, not empty).
+
+    A cell holding several numbers is reported as such before the library
+    sees it: parsing would quietly read the first and drop the others. (The
+    fast path's narrow shape cannot hold two numbers.)
+    """
     parts = split_e164(text)
     if parts is not None:
         country_code, national = parts
@@ -110,6 +117,9 @@ def check_phone(text: str, region: str) -> PhoneCheck:
             return PhoneCheck(f"+{country_code}{national}")
         number = PhoneNumber(country_code=country_code, national_number=int(national))
         return PhoneCheck(None, error=_invalid_message(text, number, region))
+    several = split_phones(text)
+    if several is not None:
+        return PhoneCheck(None, several=several)
     try:
         number = phonenumbers.parse(text, region)
     except NumberParseException as exc:
@@ -150,8 +160,9 @@ def _unparsable_message(text: str, exc: NumberParseException, region: str) -> st
 
 def _invalid_message(text: str, number: PhoneNumber, region: str) -> str:
     code = number.country_code or 0
-    where = phonenumbers.region_code_for_number(number)
-    where = where or phonenumbers.region_code_for_country_code(code)
+    # The calling code's main region: asking which region an invalid number
+    # belongs to would try every region sharing the code, and find none.
+    where = phonenumbers.region_code_for_country_code(code)
     reason = _LENGTH_REASONS.get(phonenumbers.is_possible_number_with_reason(number))
     if reason is None:
         detail = f"it matches no number range in use in {where} (+{code})"

@@ -19,12 +19,14 @@ from __future__ import annotations
 import functools
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
 from enum import StrEnum
 from itertools import islice
 from typing import BinaryIO, NamedTuple
 
 import phonenumbers
 
+from herald.domain.audience.batches import Batch, BatchVerdicts
 from herald.domain.audience.columns import ColumnMapping, map_columns
 from herald.domain.audience.duplicates import DuplicateIndex
 from herald.domain.audience.email_address import email_key
@@ -32,13 +34,13 @@ from herald.domain.audience.export import restore_cell
 from herald.domain.audience.problems import Problem, ProblemCode, Severity
 from herald.domain.audience.reader import RawRecord, SpreadsheetReader
 from herald.domain.audience.summary import AudienceSummary, SummaryBuilder
-from herald.domain.audience.validation import Task, ValidationPlan, Verdict, validate_batch
+from herald.domain.audience.validation import ValidationPlan, validate_batch
 from herald.errors import ValidationError
 
 BATCH_RECORDS = 2000
 
-BatchFunction = Callable[[list[Task]], list[Verdict]]
-BatchMapper = Callable[[BatchFunction, Iterable[list[Task]]], Iterable[list[Verdict]]]
+BatchFunction = Callable[[Batch], BatchVerdicts]
+BatchMapper = Callable[[BatchFunction, Iterable[Batch]], Iterable[BatchVerdicts]]
 """An ordered, lazy ``map``: results come back in the order batches went in."""
 
 
@@ -96,7 +98,10 @@ class AudienceCheck:
         default_region: str,
         map_batches: BatchMapper = map,
         batch_records: int = BATCH_RECORDS,
+        size_hint: int | None = None,
     ) -> None:
+        """``size_hint`` (the file's size in bytes, when known) lets memory for
+        duplicate detection be reserved once instead of grown."""
         region = checked_region(default_region)
         self.reader = SpreadsheetReader(source)
         header = tuple(restore_cell(text) for text in self.reader.header)
@@ -105,22 +110,30 @@ class AudienceCheck:
         self._map_batches = map_batches
         self._batch_records = batch_records
         self._builder = SummaryBuilder(self.mapping)
-        self._index = DuplicateIndex()
+        expected = 0 if size_hint is None else self.reader.estimate_rows(size_hint)
+        self._index = DuplicateIndex(expected)
         self._variables = [(f.variable, f.index) for f in self.mapping.custom_fields]
 
     def outcomes(self) -> Iterator[RowOutcome]:
         pending: deque[list[RawRecord]] = deque()
 
-        def tasks() -> Iterator[list[Task]]:
+        def batches() -> Iterator[Batch]:
             records = map(_restored, self.reader.records())
             while batch := list(islice(records, self._batch_records)):
                 pending.append(batch)
-                yield [(r.row, r.fields, r.quote_error) for r in batch]
+                yield Batch.of(batch)
 
         validate = functools.partial(validate_batch, self.plan)
-        for verdicts in self._map_batches(validate, tasks()):
-            for record, verdict in zip(pending.popleft(), verdicts, strict=True):
-                yield self._settle(record, verdict)
+        for verdicts in self._map_batches(validate, batches()):
+            phones, emails = verdicts.columns()
+            problems, rejected = verdicts.problems, verdicts.rejected
+            for position, record in enumerate(pending.popleft()):
+                if position in rejected:
+                    yield self._reject(record, problems[position])
+                else:
+                    found = problems.get(position, ())
+                    phone, email = phones[position] or None, emails[position] or None
+                    yield self._settle(record, phone, email, found)
 
     def encoding_problems(self) -> tuple[Problem, ...]:
         """A mid-file encoding switch, known once :meth:`outcomes` is exhausted.
@@ -134,52 +147,50 @@ class AudienceCheck:
         return (Problem(None, None, ProblemCode.MIXED_ENCODING, Severity.WARNING, notice),)
 
     def summary(self) -> AudienceSummary:
-        for problem in (*self.mapping.notes, *self.encoding_problems()):
-            self._builder.add_problem_severity(problem.severity)
-        return self._builder.build(self.reader.blank_rows)
+        file_problems = (*self.mapping.notes, *self.encoding_problems())
+        warnings = sum(1 for problem in file_problems if problem.severity is Severity.WARNING)
+        built = self._builder.build(self.reader.blank_rows)
+        return replace(built, warnings=built.warnings + warnings)
 
-    def _settle(self, record: RawRecord, verdict: Verdict) -> RowOutcome:
+    def _reject(self, record: RawRecord, problems: tuple[Problem, ...]) -> RowOutcome:
+        self._builder.records_read += 1
+        self._builder.rejected_rows += 1
+        return RowOutcome(record.row, RowStatus.REJECTED, None, None, {}, record.original, problems)
+
+    def _settle(
+        self,
+        record: RawRecord,
+        phone: str | None,
+        email: str | None,
+        problems: tuple[Problem, ...],
+    ) -> RowOutcome:
         builder = self._builder
-        builder.count("records_read")
-        if verdict.rejected:
-            builder.count("rejected_rows")
-            return RowOutcome(
-                record.row, RowStatus.REJECTED, None, None, {}, record.original, verdict.problems
-            )
-        for problem in verdict.problems:
+        builder.records_read += 1
+        for problem in problems:
             builder.add_problem_severity(problem.severity)
-        key = None if verdict.email is None else email_key(verdict.email)
-        phone_row, email_row = self._index.find(verdict.phone, key)
+        key = None if email is None else email_key(email)
+        phone_row, email_row = self._index.claim(record.row, phone, key)
         if phone_row is None and email_row is None:
-            self._index.add(record.row, verdict.phone, key)
             fields = record.fields
             values = {variable: fields[index] for variable, index in self._variables}
-            builder.add_contact(verdict.phone, verdict.email, values)
+            builder.add_contact(phone, email, values)
             return RowOutcome(
-                record.row,
-                RowStatus.ADDED,
-                verdict.phone,
-                verdict.email,
-                values,
-                record.original,
-                verdict.problems,
+                record.row, RowStatus.ADDED, phone, email, values, record.original, problems
             )
-        builder.count("duplicates")
-        duplicate = self._duplicate_problem(record.row, verdict, phone_row, email_row)
+        builder.duplicates += 1
+        duplicate = self._duplicate_problem(record.row, phone_row, email_row)
         return RowOutcome(
             record.row,
             RowStatus.DUPLICATE,
-            verdict.phone,
-            verdict.email,
+            phone,
+            email,
             {},
             record.original,
-            (*verdict.problems, duplicate),
+            (*problems, duplicate),
             min(row for row in (phone_row, email_row) if row is not None),
         )
 
-    def _duplicate_problem(
-        self, row: int, verdict: Verdict, phone_row: int | None, email_row: int | None
-    ) -> Problem:
+    def _duplicate_problem(self, row: int, phone_row: int | None, email_row: int | None) -> Problem:
         if phone_row == email_row:
             same = f"the same email and phone as row {phone_row}"
         elif phone_row is None:

@@ -59,6 +59,8 @@ class SpreadsheetReader:
         texts = self._decoder.decode(iter_chunks(source))
         first = next(texts, "")
         self.line_separator = "\r" if "\n" not in first and "\r" in first else "\n"
+        self._sample_lines = first.count(self.line_separator)
+        self._sample_characters = len(first)
         self.delimiter = detect_delimiter(first)
         self.blank_rows = 0
         self._records = self._read(_split_lines(first, texts, self.line_separator))
@@ -80,6 +82,14 @@ class SpreadsheetReader:
     def encoding_notice(self) -> str | None:
         """Set when the file switched encoding midway; final once records are exhausted."""
         return self._decoder.notice
+
+    def estimate_rows(self, size_bytes: int) -> int:
+        """Rows in a file of ``size_bytes`` with lines as long as its first chunk's."""
+        if not self._sample_characters:
+            return 0
+        bytes_per_character = 2 if self.encoding.startswith("utf-16") else 1
+        characters = size_bytes / bytes_per_character
+        return int(characters * self._sample_lines / self._sample_characters)
 
     def records(self) -> Iterator[RawRecord]:
         """Data records after the header, blank rows skipped (but counted in ``blank_rows``)."""

@@ -3,7 +3,8 @@
 Counts add up: ``records_read == valid_contacts + rejected_rows + duplicates``.
 ``warnings`` counts warning problems other than duplicates (which have their
 own count). Blank rows are counted apart and are not records. Fill rates
-are over valid contacts.
+are over valid contacts; sample values are up to three distinct values per
+field among the first thousand contacts.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from herald.domain.audience.columns import ColumnMapping
 from herald.domain.audience.problems import Severity
 
 SAMPLE_VALUES = 3
+SAMPLED_CONTACTS = 1000
 
 
 @dataclass(frozen=True)
@@ -103,37 +105,46 @@ def _rate(filled: int, total: int) -> float:
 
 
 class SummaryBuilder:
-    """Accumulates a summary while outcomes stream past."""
+    """Accumulates a summary while outcomes stream past (once per row: kept lean)."""
 
     def __init__(self, mapping: ColumnMapping) -> None:
         self._mapping = mapping
-        self._counts = dict.fromkeys(
-            ("records_read", "valid_contacts", "rejected_rows", "duplicates", "warnings"), 0
-        )
-        self._phones = self._emails = 0
+        self.records_read = self.rejected_rows = self.duplicates = self.warnings = 0
+        self._valid = self._phones = self._emails = 0
         self._filled = dict.fromkeys(mapping.variables, 0)
         self._samples: dict[str, list[str]] = {variable: [] for variable in mapping.variables}
-
-    def count(self, key: str) -> None:
-        self._counts[key] += 1
+        self._sampling = bool(mapping.variables)
 
     def add_contact(self, phone: str | None, email: str | None, values: Mapping[str, str]) -> None:
-        self._counts["valid_contacts"] += 1
-        self._phones += phone is not None
-        self._emails += email is not None
+        self._valid += 1
+        if phone is not None:
+            self._phones += 1
+        if email is not None:
+            self._emails += 1
+        filled = self._filled
         for variable, value in values.items():
             if value and not value.isspace():
-                self._filled[variable] += 1
-                samples = self._samples[variable]
-                if len(samples) < SAMPLE_VALUES and value not in samples:
-                    samples.append(value)
+                filled[variable] += 1
+        if self._sampling:
+            self._sample(values)
+
+    def _sample(self, values: Mapping[str, str]) -> None:
+        """Up to ``SAMPLE_VALUES`` distinct values per field, from the first
+        ``SAMPLED_CONTACTS`` contacts (so a field that never fills up costs nothing later)."""
+        for variable, value in values.items():
+            samples = self._samples[variable]
+            filled = value and not value.isspace()
+            if filled and len(samples) < SAMPLE_VALUES and value not in samples:
+                samples.append(value)
+        full = all(len(samples) >= SAMPLE_VALUES for samples in self._samples.values())
+        self._sampling = not full and self._valid < SAMPLED_CONTACTS
 
     def add_problem_severity(self, severity: Severity) -> None:
         if severity is Severity.WARNING:
-            self._counts["warnings"] += 1
+            self.warnings += 1
 
     def build(self, blank_rows: int) -> AudienceSummary:
-        valid = self._counts["valid_contacts"]
+        valid = self._valid
         fields = tuple(
             CustomFieldSummary(
                 f.header,
@@ -145,7 +156,11 @@ class SummaryBuilder:
             for f in self._mapping.custom_fields
         )
         return AudienceSummary(
-            **self._counts,
+            records_read=self.records_read,
+            valid_contacts=valid,
+            rejected_rows=self.rejected_rows,
+            duplicates=self.duplicates,
+            warnings=self.warnings,
             phones_available=self._phones,
             emails_available=self._emails,
             blank_rows=blank_rows,

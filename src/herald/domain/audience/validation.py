@@ -23,14 +23,14 @@ value that could be misplaced.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from operator import methodcaller
 from typing import NamedTuple
 
+from herald.domain.audience.batches import Batch, BatchVerdicts
 from herald.domain.audience.columns import EMAIL, PHONE, ColumnMapping
-from herald.domain.audience.email_address import check_email, looks_like_email, split_emails
-from herald.domain.audience.phone_number import check_phone, looks_like_phone, split_phones
+from herald.domain.audience.email_address import check_email, looks_like_email
+from herald.domain.audience.phone_number import check_phone, looks_like_phone
 from herald.domain.audience.problems import Problem, ProblemCode, Severity
 
 FORMULA_STARTS = ("=", "@")
@@ -55,12 +55,20 @@ class Verdict(NamedTuple):
     rejected: bool
 
 
-Task = tuple[int, list[str], str | None]
-"""What a worker receives per record: row number, cells, quote error."""
-
-
-def validate_batch(plan: ValidationPlan, tasks: Sequence[Task]) -> list[Verdict]:
-    return [validate_record(plan, row, fields, quote_error) for row, fields, quote_error in tasks]
+def validate_batch(plan: ValidationPlan, batch: Batch) -> BatchVerdicts:
+    phones: list[str] = []
+    emails: list[str] = []
+    problems: dict[int, tuple[Problem, ...]] = {}
+    rejected: set[int] = set()
+    for position, (row, fields, quote_error) in enumerate(batch.records()):
+        verdict = validate_record(plan, row, fields, quote_error)
+        phones.append(verdict.phone or "")
+        emails.append(verdict.email or "")
+        if verdict.problems:
+            problems[position] = verdict.problems
+        if verdict.rejected:
+            rejected.add(position)
+    return BatchVerdicts.of(phones, emails, problems, rejected)
 
 
 def validate_record(
@@ -77,7 +85,8 @@ def validate_record(
     verdict = validate_contact(plan, row, fields)
     # A split cell always leaves a contact cell invalid (an email where the phone
     # belongs, or the reverse), so only rows with such a problem are examined.
-    if any(problem.code in _CONTACT_CODES for problem in verdict.problems):
+    problems = verdict.problems
+    if problems and any(problem.code in _CONTACT_CODES for problem in problems):
         shifted = _shift_message(mapping, fields)
         if shifted is not None:
             return _reject(row, shifted[0], ProblemCode.SHIFTED_COLUMNS, shifted[1])
@@ -133,10 +142,9 @@ def _kept(other: str | None) -> str:
 def _phone(text: str, region: str) -> tuple[str | None, str | None, tuple[ProblemCode, str] | None]:
     if not text:
         return None, None, None
-    several = split_phones(text)
-    if several is not None:
-        return None, None, (ProblemCode.MULTIPLE_VALUES, _several("phone numbers", several))
     check = check_phone(text, region)
+    if check.several is not None:
+        return None, None, (ProblemCode.MULTIPLE_VALUES, _several("phone numbers", check.several))
     if check.error is not None:
         return None, None, (ProblemCode.PHONE_INVALID, check.error)
     return check.e164, check.extension, None
@@ -145,10 +153,9 @@ def _phone(text: str, region: str) -> tuple[str | None, str | None, tuple[Proble
 def _email(text: str) -> tuple[str | None, tuple[ProblemCode, str] | None]:
     if not text:
         return None, None
-    several = split_emails(text)
-    if several is not None:
-        return None, (ProblemCode.MULTIPLE_VALUES, _several("email addresses", several))
     check = check_email(text)
+    if check.several is not None:
+        return None, (ProblemCode.MULTIPLE_VALUES, _several("email addresses", check.several))
     if check.error is not None:
         return None, (ProblemCode.EMAIL_INVALID, check.error)
     return check.normalized, None

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 21:39:30.689516
+Create Date: 2026-11-26 22:38:29.735865
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("status", sa.String(length=10), nullable=False),
         sa.Column("source_filename", sa.String(length=500), nullable=True),
         sa.Column("uploaded_at", herald.store.base.UtcDateTime(timezone=True), nullable=False),
         sa.Column("created_at", herald.store.base.UtcDateTime(timezone=True), nullable=False),
@@ -266,18 +267,6 @@ def upgrade() -> None:
             "audience_id", "row_number", name=op.f("uq_audience_contacts_audience_id_row_number")
         ),
     )
-    with op.batch_alter_table("audience_contacts", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_audience_contacts_audience_id_email_key"),
-            ["audience_id", "email_key"],
-            unique=False,
-        )
-        batch_op.create_index(
-            batch_op.f("ix_audience_contacts_audience_id_phone"),
-            ["audience_id", "phone"],
-            unique=False,
-        )
-
     op.create_table(
         "audience_excluded_rows",
         sa.Column(
@@ -771,10 +760,6 @@ def downgrade() -> None:
 
     op.drop_table("audience_problems")
     op.drop_table("audience_excluded_rows")
-    with op.batch_alter_table("audience_contacts", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_audience_contacts_audience_id_phone"))
-        batch_op.drop_index(batch_op.f("ix_audience_contacts_audience_id_email_key"))
-
     op.drop_table("audience_contacts")
     with op.batch_alter_table("api_keys", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_api_keys_created_by_id"))
