@@ -60,8 +60,12 @@ def chromium_path() -> str:
     return path
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(chromium_path: str) -> Iterator[Browser]:
+    """Package-scoped on purpose: Playwright's sync API keeps an event loop
+    running on the main thread while it is open, which would break every later
+    test that calls ``asyncio.run``; it must be closed before the suite moves on.
+    """
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
             executable_path=chromium_path,
