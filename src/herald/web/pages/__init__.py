@@ -9,6 +9,27 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from herald.web.pages import (
+    agents,
+    campaign_detail,
+    campaigns,
+    conversations,
+    integrations,
+    settings,
+    suppression,
+)
+
 
 def routers() -> list[APIRouter]:
-    return []
+    return [
+        module.router
+        for module in (
+            campaigns,
+            campaign_detail,
+            conversations,
+            integrations,
+            agents,
+            suppression,
+            settings,
+        )
+    ]

@@ -1,0 +1,7 @@
+"""AI agents and their versions; publish."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()
