@@ -264,3 +264,58 @@ def test_a_started_campaign_is_not_built_any_more(web: BuilderWeb) -> None:
     assert response.status_code == 303 and response.headers["location"] == f"/campaigns/{campaign}"
     refused = web.post(f"/campaigns/{campaign}/setup", {"name": "y"})
     assert refused.status_code == 409  # type: ignore[attr-defined]
+
+
+def test_removed_rows_are_kept_and_the_summary_still_adds_up(web_any: BuilderWeb) -> None:
+    web = web_any
+    campaign = web.new_draft()
+    upload(web, campaign, MESSY_CSV.read_bytes())
+    with web.herald.sessions() as db:
+        audience_id = web.herald.campaigns.get(db, campaign).audience_id
+    assert audience_id is not None
+    removed = audience_rows.remove_rows(web.herald.engine, audience_id, [3, 4, 6])
+    assert removed == 3
+    summary = audience_rows_summary(web, audience_id)
+    assert summary["valid_contacts"] == 7 and summary["rejected_rows"] == 1
+    assert summary["duplicates"] == 0
+    assert summary["records_read"] == 8 == 7 + 1 + 0
+    assert summary["phones_available"] == 6 and summary["emails_available"] == 5
+    full_name = next(f for f in summary["custom_fields"] if f["variable"] == "full_name")
+    assert full_name["filled"] == 7 and "Jamie Shaw" not in full_name["samples"]
+    from sqlalchemy import select
+
+    from herald.store.audiences import EXCLUDED_ROWS
+
+    with web.herald.engine.connect() as connection:
+        kept = connection.execute(
+            select(EXCLUDED_ROWS.c.row_number, EXCLUDED_ROWS.c.original).where(
+                EXCLUDED_ROWS.c.audience_id == audience_id, EXCLUDED_ROWS.c.status == "removed"
+            )
+        ).all()
+    assert sorted(row for row, _original in kept) == [3, 4, 6]
+    assert any("Jamie Shaw" in original for _row, original in kept)
+
+
+def audience_rows_summary(web: BuilderWeb, audience_id: int) -> dict[str, object]:
+    from herald.services.audiences import get_audience
+
+    return get_audience(web.herald.engine, audience_id).summary
+
+
+def test_a_read_only_api_key_cannot_change_a_campaign(web: BuilderWeb) -> None:
+    from herald.domain.api_keys import ApiKeyScope
+    from tests.auth_support import SETUP
+
+    with web.herald.sessions() as db:
+        created = web.herald.api_keys.create_key(
+            db, name="reader", scope=ApiKeyScope.READ, actor=SETUP
+        )
+    headers = {"authorization": f"Bearer {created.token}"}
+    campaign = web.new_draft("Before")
+    refused = web.anonymous.post(
+        f"/campaigns/{campaign}/setup", data={"name": "After"}, headers=headers
+    )
+    assert refused.status_code == 403
+    assert web.anonymous.post("/campaigns/new", headers=headers).status_code == 403
+    with web.herald.sessions() as db:
+        assert web.herald.campaigns.get(db, campaign).name == "Before"
