@@ -131,7 +131,8 @@ def test_build_and_launch_a_campaign_in_the_browser(page: Page, live_herald: Liv
     expect(page.locator("#preview .template-parameters li").first).to_have_text("Kofi Mensah")
     expect(page.locator("[data-step-findings]")).to_have_text("No problem found in this step.")
 
-    page.get_by_role("button", name="Next: review →").click()
+    # The step indicator saves unsaved changes before it moves on.
+    page.get_by_role("navigation", name="Builder steps").get_by_role("link", name="Review").click()
     page.wait_for_url(re.compile(r"/review$"))
     expect(page.locator('[data-flow-step="fallback-1"]')).to_contain_text("demo-sms")
     expect(page.locator('[data-flow-step="follow-up"]')).to_contain_text("after 3 days")

@@ -48,7 +48,7 @@ def test_setup_shows_the_steps_the_tag_and_the_agents(web: BuilderWeb) -> None:
     page = web.client.get(f"/campaigns/{campaign}/setup").text
     for label in ("Setup", "Message journey", "Review"):
         assert f"<span>{label}</span>" in page
-    assert f'href="/campaigns/{campaign}/setup" aria-current="step"' in page
+    assert f'href="/campaigns/{campaign}/setup" data-step-link="setup" aria-current="step"' in page
     assert 'id="derived-tag" aria-live="polite">spring-check-ups<' in page
     assert "(version 1)" in page and "built in" in page
     assert "Save &amp; exit" in page
@@ -319,3 +319,13 @@ def test_a_read_only_api_key_cannot_change_a_campaign(web: BuilderWeb) -> None:
     assert web.anonymous.post("/campaigns/new", headers=headers).status_code == 403
     with web.herald.sessions() as db:
         assert web.herald.campaigns.get(db, campaign).name == "Before"
+
+
+def test_a_list_can_be_started_with_its_columns_before_any_contact(web: BuilderWeb) -> None:
+    campaign = web.new_draft()
+    response = web.post(
+        f"/campaigns/{campaign}/audience/contacts", {"columns": "name", "go": "start_list"}
+    )
+    assert response.headers["location"].endswith("notice=started#audience")  # type: ignore[attr-defined]
+    page = web.client.get(f"/campaigns/{campaign}/setup").text
+    assert 'name="field_name" value="name"' in page and "<dt>Contacts</dt><dd>0</dd>" in page

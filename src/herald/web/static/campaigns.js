@@ -259,7 +259,29 @@
     }
   }
 
+  // -- Step indicator: leaving a step with unsaved changes saves them first ------------
+  function initStepLinks() {
+    var form = document.querySelector("[data-builder-form]");
+    if (!form) { return; }
+    var dirty = false;
+    form.addEventListener("input", function () { dirty = true; });
+    form.addEventListener("change", function () { dirty = true; });
+    document.querySelectorAll("[data-step-link]").forEach(function (link) {
+      link.addEventListener("click", function (event) {
+        if (!dirty) { return; }
+        event.preventDefault();
+        var go = document.createElement("input");
+        go.type = "hidden";
+        go.name = "go";
+        go.value = link.getAttribute("data-step-link");
+        form.appendChild(go);
+        form.submit();
+      });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    initStepLinks();
     initDropZones(document);
     var journeyForm = document.getElementById("journey-form");
     if (journeyForm) { initJourney(journeyForm); }
