@@ -127,7 +127,13 @@ def test_build_and_launch_a_campaign_in_the_browser(page: Page, live_herald: Liv
     screenshot(page, "builder-2-journey-fallback")
     compose_follow_up(page)
     screenshot(page, "builder-2-journey-follow-up")
-    page.get_by_role("tab", name="Primary message").click()
+    primary_tab = page.get_by_role("tab", name="Primary message")
+    primary_tab.click()
+    primary_tab.press("ArrowRight")  # the tabs answer the arrow keys
+    expect(page.locator("#section-fallback-1")).to_be_visible()
+    expect(page.locator("#section-primary")).to_be_hidden()
+    page.get_by_role("tab", name="Fallback 1").press("ArrowLeft")
+    expect(page.locator("#section-primary")).to_be_visible()
     expect(page.locator("#preview .template-parameters li").first).to_have_text("Kofi Mensah")
     expect(page.locator("[data-step-findings]")).to_have_text("No problem found in this step.")
 

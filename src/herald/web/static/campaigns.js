@@ -67,6 +67,16 @@
         event.preventDefault();
         showSection(tab.getAttribute("data-section-tab"));
       });
+      // Arrow keys move between the visible tabs, as in any tab list.
+      tab.addEventListener("keydown", function (event) {
+        if (event.key !== "ArrowRight" && event.key !== "ArrowLeft") { return; }
+        var visible = tabs().filter(function (item) { return !item.hidden; });
+        var index = visible.indexOf(tab) + (event.key === "ArrowRight" ? 1 : -1);
+        var next = visible[(index + visible.length) % visible.length];
+        event.preventDefault();
+        next.focus();
+        showSection(next.getAttribute("data-section-tab"));
+      });
     });
 
     var fallbackToggle = form.querySelector("[data-fallback-toggle]");
