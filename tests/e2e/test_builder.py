@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -170,3 +172,38 @@ def test_the_builder_fits_a_phone_screen(page: Page, live_herald: LiveHerald) ->
     page.goto(f"/campaigns/{campaign_id}/review")
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
     screenshot(page, "builder-3-review-phone")
+
+
+def test_schedule_a_campaign_at_a_local_time(page: Page, live_herald: LiveHerald) -> None:
+    herald = live_herald.herald
+    with herald.sessions() as db:
+        draft = herald.campaigns.create_draft(db, name="Scheduled in the browser")
+        herald.campaigns.upload_audience(db, draft.id, SAMPLE)
+        herald.campaigns.update_draft(db, draft.id, journey=SMS_JOURNEY)
+    # Herald's clock runs a day every two seconds: a start a year ahead stays in the future.
+    start = herald.clock.now().astimezone(ZoneInfo("Asia/Tokyo")) + timedelta(days=365)
+    sign_in(page, live_herald)
+    page.goto(f"/campaigns/{draft.id}/review")
+    expect(page.get_by_label("Date", exact=True)).to_be_hidden()  # "Send now" needs no time
+    page.get_by_label("Schedule for later").check()
+    page.get_by_label("Date", exact=True).fill(start.strftime("%Y-%m-%d"))
+    page.get_by_label("Time", exact=True).fill("09:30")
+    page.get_by_label("Timezone", exact=True).fill("Asia/Tokyo")
+    screenshot(page, "builder-3-review-schedule")
+    page.get_by_role("button", name="Review & start").click()
+    page.wait_for_url(re.compile(rf"/campaigns/{draft.id}$"))
+    with herald.sessions() as db:
+        campaign = herald.campaigns.get(db, draft.id)
+    assert campaign.status is CampaignStatus.SCHEDULED
+    assert (campaign.schedule_local, campaign.schedule_timezone) == (
+        f"{start:%Y-%m-%d} 09:30",
+        "Asia/Tokyo",
+    )
+
+
+SMS_JOURNEY = {
+    "primary": {
+        "integration": {"name": "demo-sms", "kind": "infobip_sms"},
+        "content": {"type": "sms", "text": "Hi {{full_name|there}}, see you soon."},
+    }
+}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -70,6 +71,11 @@ def test_send_now_launches_and_goes_to_the_campaign_page(web_any: BuilderWeb) ->
     assert status_of(web, campaign) is CampaignStatus.RUNNING
     builder = web.client.get(f"/campaigns/{campaign}/review", follow_redirects=False)
     assert builder.status_code == 303 and builder.headers["location"] == f"/campaigns/{campaign}"
+    listed = web.client.get("/campaigns").text
+    assert 'class="status status-running">Running<' in listed
+    assert f'href="/campaigns/{campaign}"' in listed  # started: its page, not the builder
+    assert re.search(r'<td class="num">3</td>', listed)
+    assert "0 of 3" in listed
 
 
 def test_schedule_at_a_local_time(web: BuilderWeb) -> None:
