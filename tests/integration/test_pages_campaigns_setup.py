@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from herald.services import audience_rows
+from herald.services import audience_row_removal, audience_rows
 from tests.integration.builder_web_support import (
     MESSY_CSV,
     BuilderWeb,
@@ -273,7 +273,7 @@ def test_removed_rows_are_kept_and_the_summary_still_adds_up(web_any: BuilderWeb
     with web.herald.sessions() as db:
         audience_id = web.herald.campaigns.get(db, campaign).audience_id
     assert audience_id is not None
-    removed = audience_rows.remove_rows(web.herald.engine, audience_id, [3, 4, 6])
+    removed = audience_row_removal.remove_rows(web.herald.engine, audience_id, [3, 4, 6])
     assert removed == 3
     summary = audience_rows_summary(web, audience_id)
     assert summary["valid_contacts"] == 7 and summary["rejected_rows"] == 1

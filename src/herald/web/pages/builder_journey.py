@@ -20,6 +20,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import PlainTextResponse, Response
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from herald.domain.channels import IntegrationKind
@@ -169,7 +170,7 @@ def _preview_panel(request: Request, campaign_id: int, form: FormData) -> Respon
 
 def _feedback(
     herald: Herald,
-    db: Any,
+    db: Session,
     campaign_id: int,
     journey: JourneyForm,
     section: str,

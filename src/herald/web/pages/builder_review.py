@@ -10,15 +10,16 @@ success the browser goes to the campaign's page.
 from __future__ import annotations
 
 from functools import cache
-from typing import Annotated, Any
+from typing import Annotated
 from zoneinfo import available_timezones
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
 
 from herald.errors import HeraldError, ValidationError
 from herald.services.campaign_lifecycle import schedule_spec
-from herald.services.campaign_review import LaunchBlockedError
+from herald.services.campaign_review import LaunchBlockedError, Review
 from herald.services.container import Herald
 from herald.web.auth import CurrentUser, RequireWrite
 from herald.web.deps import HeraldDep
@@ -102,7 +103,7 @@ def _local(entered: dict[str, str]) -> str:
     return f"{date} {time}"
 
 
-def _start(herald: Herald, db: Any, campaign_id: int, entered: dict[str, str]) -> None:
+def _start(herald: Herald, db: Session, campaign_id: int, entered: dict[str, str]) -> None:
     if entered["when"] == SCHEDULE:
         herald.campaigns.schedule(
             db,
@@ -115,7 +116,7 @@ def _start(herald: Herald, db: Any, campaign_id: int, entered: dict[str, str]) -
         herald.campaigns.launch(db, campaign_id)
 
 
-def _keep_plan(herald: Herald, db: Any, campaign_id: int, entered: dict[str, str]) -> None:
+def _keep_plan(herald: Herald, db: Session, campaign_id: int, entered: dict[str, str]) -> None:
     """ "Save & exit" keeps a chosen start as the draft's planned start."""
     if entered["when"] != SCHEDULE or not entered["date"].strip():
         return
@@ -125,7 +126,7 @@ def _keep_plan(herald: Herald, db: Any, campaign_id: int, entered: dict[str, str
     herald.campaigns.update_draft(db, campaign_id, schedule=plan)
 
 
-def _schedule_values(review: Any) -> dict[str, str]:
+def _schedule_values(review: Review) -> dict[str, str]:
     schedule = review.schedule
     if schedule is None:
         return {
