@@ -215,3 +215,38 @@ def test_a_step_without_integration_says_so_in_plain_words(web: BuilderWeb) -> N
     assert "no integration is chosen for the primary message" in page
     assert "Choose an integration to see the message." in page
     assert "String should have at least 1 character" not in page
+
+
+def test_fields_without_an_editor_survive_saving_in_the_browser(web: BuilderWeb) -> None:
+    """Header and buttons of a template, an email's HTML: set by a spec, kept by the form."""
+    import html
+    import re
+
+    campaign = with_audience(web)
+    buttons = [{"index": 0, "type": "quick_reply", "parameter": {"text": "YES"}}]
+    stored = {
+        "primary": {
+            "integration": {"name": "demo-whatsapp", "kind": "whatsapp"},
+            "content": {
+                "type": "whatsapp_template",
+                "name": "appointment_reminder",
+                "language": "en",
+                "body": [{"column": "full_name"}],
+                "header_text": {"text": "Clinic North"},
+                "buttons": buttons,
+            },
+        }
+    }
+    with web.herald.sessions() as db:
+        web.herald.campaigns.update_draft(db, campaign, journey=stored)
+    page = web.client.get(f"/campaigns/{campaign}/journey").text
+    assert "kept: header text, buttons" in page
+    kept = re.search(r'name="primary.kept" value="([^"]*)"', page)
+    assert kept is not None
+    form = full_form(**{"primary.kept": html.unescape(kept.group(1)), "go": "journey"})
+    form["primary.wa_param_source"], form["primary.wa_param_text"] = ["full_name"], [""]
+    web.post(f"/campaigns/{campaign}/journey", form)
+    journey = stored_journey(web, campaign)
+    assert journey is not None
+    assert journey["primary"]["content"]["header_text"] == {"text": "Clinic North"}
+    assert journey["primary"]["content"]["buttons"] == buttons

@@ -115,3 +115,37 @@ def test_findings_are_placed_on_their_step() -> None:
     assert step_of(finding(None, "journey.follow_up.delay_days")) == "follow-up"
     assert step_of(finding(None, "journey.primary.integration.name")) == "primary"
     assert step_of(finding(None, "audience")) is None
+
+
+def test_kept_fields_travel_through_the_hidden_field() -> None:
+    keypress = {"prompt": "Press 1", "options": {"1": "confirm"}, "timeout_seconds": 5}
+    stored = {
+        "primary": {
+            "integration": {"name": "voice", "kind": "twilio_voice"},
+            "content": {"type": "voice", "text": "Hi", "language": "en-US", "keypress": keypress},
+        },
+        "fallbacks": [
+            {
+                "integration": {"name": "mail", "kind": "email_smtp"},
+                "content": {"type": "email", "subject": "S", "text": "T", "html": "<p>T</p>"},
+            }
+        ],
+    }
+    form = form_from_journey(stored)
+    posted = {
+        "steps": ["primary", "fallback-1", "follow-up"],
+        "fallbacks_on": ["on"],
+        "primary.integration": ["voice"],
+        "primary.voice_text": ["Hi"],
+        "primary.kept": [form.primary.kept_json],
+        "fallback-1.integration": ["mail"],
+        "fallback-1.email_subject": ["S"],
+        "fallback-1.email_text": ["T"],
+        "fallback-1.kept": [form.fallbacks[0].kept_json],
+    }
+    data = parse_form(posted).to_journey({"voice": KINDS["voice"], "mail": KINDS["mail"]})
+    assert data["primary"]["content"]["keypress"] == keypress
+    assert data["fallbacks"][0]["content"]["html"] == "<p>T</p>"
+    forged = parse_form(posted | {"primary.kept": ['{"voice": {"text": "x", "keypress": 1}}']})
+    assert forged.primary.kept == {"voice": {"keypress": 1}}  # only fields the form keeps
+    assert parse_form(posted | {"primary.kept": ["not json"]}).primary.kept == {}
