@@ -290,8 +290,21 @@
     });
   }
 
+  // -- Setup: a large file takes a while; say so, and do not send it twice ------------
+  function initUploadForms(root) {
+    root.querySelectorAll(".upload-form").forEach(function (form) {
+      form.addEventListener("submit", function () {
+        var button = form.querySelector('button[type="submit"]');
+        var status = form.querySelector("[data-upload-status]");
+        if (button) { button.disabled = true; }
+        if (status) { status.textContent = "Uploading and checking every row…"; }
+      });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     initStepLinks();
+    initUploadForms(document);
     initDropZones(document);
     var journeyForm = document.getElementById("journey-form");
     if (journeyForm) { initJourney(journeyForm); }
