@@ -207,3 +207,27 @@ SMS_JOURNEY = {
         "content": {"type": "sms", "text": "Hi {{full_name|there}}, see you soon."},
     }
 }
+
+
+def test_the_rows_table_pages_in_place(page: Page, live_herald: LiveHerald) -> None:
+    rows = ["phone,name"] + [f"+1202555{index:04d},Person {index}" for index in range(120)]
+    rows[100] = "not-a-phone,Broken"
+    sign_in(page, live_herald)
+    console: list[str] = []  # the builder's pages, from here on
+    page.on("console", lambda message: console.append(message.text))
+    create_draft(page)
+    page.locator("#audience-file").set_input_files(
+        files=[{"name": "people.csv", "mimeType": "text/csv", "buffer": "\n".join(rows).encode()}]
+    )
+    page.get_by_role("button", name="Upload", exact=True).click()
+    table = page.locator("#audience-rows")
+    expect(table).to_contain_text("Rows 2–51")
+    page.get_by_role("link", name="Next rows →").click()
+    expect(table).to_contain_text("Rows 52–101")
+    expect(page).to_have_url(re.compile(r"after=51"))
+    expect(page.locator("tr.flagged")).to_have_count(1)
+    page.get_by_role("link", name="Show flagged rows only").click()
+    expect(table).to_contain_text("Rows 101–101")
+    page.get_by_role("link", name="Show all rows").click()
+    expect(table).to_contain_text("Rows 2–51")
+    assert not [text for text in console if "Content Security Policy" in text]
