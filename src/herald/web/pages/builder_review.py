@@ -38,6 +38,7 @@ router = APIRouter(include_in_schema=False)
 SEND_NOW = "now"
 SCHEDULE = "schedule"
 START = "start"
+UNSCHEDULE = "unschedule"
 DEFAULT_TIME = "09:00"
 
 
@@ -70,7 +71,9 @@ def start_campaign(
     utc_offset: Annotated[str, Form(max_length=10)] = "",
     go: Annotated[str, Form(max_length=20)] = START,
 ) -> Response:
-    """Start (``go=start``), or keep the chosen start as planned and leave for another step."""
+    """Start (``go=start``), unschedule a scheduled campaign (``go=unschedule``: back to
+    draft, so incomplete changes can be saved), or keep the chosen start as planned and
+    leave for another step."""
     entered = {
         "when": when,
         "date": date,
@@ -82,6 +85,9 @@ def start_campaign(
         with herald.sessions() as db:
             if go == START:
                 _start(herald, db, campaign_id, entered)
+            elif go == UNSCHEDULE:
+                herald.campaigns.unschedule(db, campaign_id)
+                return redirect(f"/campaigns/{campaign_id}/review")
             else:
                 _keep_plan(herald, db, campaign_id, entered)
     except HeraldError as exc:
