@@ -329,3 +329,12 @@ def test_a_list_can_be_started_with_its_columns_before_any_contact(web: BuilderW
     assert response.headers["location"].endswith("notice=started#audience")  # type: ignore[attr-defined]
     page = web.client.get(f"/campaigns/{campaign}/setup").text
     assert 'name="field_name" value="name"' in page and "<dt>Contacts</dt><dd>0</dd>" in page
+
+
+def test_bad_paging_parameters_are_named(web: BuilderWeb) -> None:
+    campaign = web.new_draft()
+    response = web.client.get(f"/campaigns/{campaign}/setup", params={"after": -5})
+    assert response.status_code == 422
+    assert "after" in response.json()["detail"]
+    missing = web.client.get("/campaigns/999/setup")
+    assert missing.status_code == 404 and "Campaign 999 does not exist" in missing.text
