@@ -141,6 +141,8 @@ def test_upload_shows_flagged_rows_and_cells_with_their_reasons(web_any: Builder
     assert 'data-row="2"' in page and 'data-row="13"' in page
     assert re.search(r'class="cell-flagged" title="[^"]*is not a valid phone number', page)
     assert "it has neither a phone nor an email" in page
+    row_4 = page.split('data-row="4"', 1)[1].split("</tr>", 1)[0]
+    assert row_4.count('class="cell-flagged" title="Row rejected: it has neither') == 2
     assert "the same email and phone as row 2" in page
     assert "<dt>Contacts</dt><dd>8</dd>" in page
     assert "<dt>Flagged rows</dt><dd>8</dd>" in page

@@ -18,11 +18,13 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, exists, func, select, union_all
 
+from herald.domain.audience.columns import ColumnMapping
 from herald.errors import ValidationError
 from herald.store import audiences as store
 from herald.store.audiences import CONTACTS, EXCLUDED_ROWS, PROBLEMS, AudienceRecord
 
 REMOVED = "removed"
+NO_CONTACT = "no_contact"
 CONTACT = "contact"
 MAX_PAGE_ROWS = 200
 
@@ -52,6 +54,10 @@ class PreviewRow:
     def cell_problems(self, column: str) -> tuple[RowProblem, ...]:
         return tuple(problem for problem in self.problems if problem.column == column)
 
+    def missing_contact(self) -> tuple[RowProblem, ...]:
+        """The problem of a row without phone and email, which its contact cells show."""
+        return tuple(problem for problem in self.problems if problem.code == NO_CONTACT)
+
     @property
     def row_problems(self) -> tuple[RowProblem, ...]:
         """Problems about the whole row rather than one cell."""
@@ -67,6 +73,15 @@ class RowsPage:
     total_rows: int
     flagged_rows: int
     flagged_only: bool
+    contact_columns: tuple[str, ...] = ()
+    """The phone and email columns' headers: where a missing contact shows."""
+
+    def cell_problems(self, row: PreviewRow, column: str) -> tuple[RowProblem, ...]:
+        """What to flag on one cell: its own problems, and a missing contact in contact cells."""
+        problems = row.cell_problems(column)
+        if column in self.contact_columns:
+            problems += row.missing_contact()
+        return problems
 
     @property
     def first_row(self) -> int | None:
@@ -111,6 +126,7 @@ def page_rows(
             total_rows=_count_rows(connection, audience_id),
             flagged_rows=_count_flagged(connection, audience_id),
             flagged_only=flagged_only,
+            contact_columns=_contact_columns(audience),
         )
 
 
@@ -194,6 +210,11 @@ def _load_rows(
         for number in numbers
         if number in found
     )
+
+
+def _contact_columns(audience: AudienceRecord) -> tuple[str, ...]:
+    mapping = ColumnMapping.from_dict(audience.header, audience.column_mapping)
+    return tuple(name for name in (mapping.phone_column, mapping.email_column) if name)
 
 
 def _cells(original: str, delimiter: str, width: int) -> tuple[str, ...]:
