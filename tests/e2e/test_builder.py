@@ -96,6 +96,7 @@ def compose_fallback(page: Page) -> None:
     picker = page.get_by_role("listbox", name="Columns")
     expect(picker).to_be_visible()
     expect(picker.get_by_role("option")).to_have_text(["full_name"])
+    screenshot(page, "builder-2-variable-picker")
     text.press("Enter")
     text.press_sequentially(", see you on {{appointment_date}}.")
     expect(text).to_have_value("Hi {{full_name}}, see you on {{appointment_date}}.")

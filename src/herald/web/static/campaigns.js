@@ -205,6 +205,9 @@
         });
         list.appendChild(item);
       });
+      // Just below the field (CSSOM, which the CSP allows, unlike style attributes).
+      list.style.top = (field.offsetTop + field.offsetHeight) + "px";
+      list.style.left = field.offsetLeft + "px";
       list.hidden = false;
       field.setAttribute("aria-expanded", "true");
       field.setAttribute("aria-activedescendant", list.id + "-" + state.active);
