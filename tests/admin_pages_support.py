@@ -65,3 +65,20 @@ def post_form(
     """POST a form as a browser does: the page's CSRF token, HTML accepted, no redirects."""
     form = {"csrf_token": csrf_of(client, page)} | (data or {})
     return client.post(url, data=form, headers=PAGE, follow_redirects=False, **kw)
+
+
+_INPUT = re.compile(r"<(input|select|textarea)\b([^>]*)>", re.S)
+_ID = re.compile(r'\bid="([^"]+)"')
+
+
+def assert_clean_page(html: str) -> None:
+    """Herald's page rules: no inline script, handler or style; every field labelled."""
+    assert re.search(r"<script(?![^>]*\bsrc=)", html) is None, "inline <script>"
+    assert re.search(r"\son[a-z]+=", html) is None, "inline event handler"
+    assert re.search(r"\sstyle=", html) is None, "inline style attribute"
+    for _tag, attributes in _INPUT.findall(html):
+        if 'type="hidden"' in attributes:
+            continue
+        found = _ID.search(attributes)
+        assert found, f"a field without an id: {attributes.strip()[:80]}"
+        assert f'for="{found.group(1)}"' in html, f"no label for #{found.group(1)}"
