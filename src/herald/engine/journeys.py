@@ -57,6 +57,7 @@ from herald.domain.journey_events import (
     SendRejectedRetryable,
 )
 from herald.domain.journey_state import Phase, TimerKind
+from herald.engine import integration_health
 from herald.engine import journey_store as store
 from herald.engine.batch import (
     BatchEffects,
@@ -198,7 +199,13 @@ class JourneyWorker(Worker):
                 _apply_send_result(effects, by_id[send.journey_id], send, result)
             for send in held:
                 _give_back(effects, by_id[send.journey_id], send)
-            return self._commit(session, stage.journeys, effects, [])
+            next_stage = self._commit(session, stage.journeys, effects, [])
+            # Last in the transaction, so its row lock is held only until the commit.
+            rounds = integration_health.summarise(
+                (send.integration_id, result) for send, result in outcomes
+            )
+            integration_health.record_round(session, dict(sorted(rounds.items())), effects.now)
+            return next_stage
 
     def _commit(
         self,
