@@ -14,6 +14,7 @@ from herald.channels.base import (
 )
 from herald.domain.channels import IntegrationKind
 from herald.engine.integration_health import summarise
+from herald.engine.results import is_throttle
 
 SMS = IntegrationKind.INFOBIP_SMS
 
@@ -53,4 +54,24 @@ def test_rounds_are_kept_per_integration() -> None:
     rounds = summarise([(1, SendAccepted("a")), (2, _retry("E500", 500))])
     assert rounds[1].verdict() == ("healthy", None)
     verdict = rounds[2].verdict()
+    assert verdict is not None and verdict[0] == "unhealthy"
+
+
+@pytest.mark.parametrize(
+    ("kind", "code"),
+    [
+        (IntegrationKind.WHATSAPP, "not_sent"),
+        (IntegrationKind.INFOBIP_SMS, "CONNECTION_ERROR"),
+        (IntegrationKind.TWILIO_VOICE, "CONNECTION_ERROR"),
+        (IntegrationKind.EMAIL_SMTP, "connection_failed"),
+    ],
+)
+def test_an_unreachable_provider_is_waited_for_not_blamed_on_the_contact(
+    kind: IntegrationKind, code: str
+) -> None:
+    """Each client's "could not connect" code counts as throttling (a large retry
+    budget, no fallback) and marks the integration unhealthy."""
+    failure = ProviderFailure(kind, code, "cannot connect")
+    assert is_throttle(failure)
+    verdict = summarise([(1, SendRetryable(failure))])[1].verdict()
     assert verdict is not None and verdict[0] == "unhealthy"

@@ -29,7 +29,7 @@ from herald.channels.base import (
     SendTerminal,
     SendUnknown,
 )
-from herald.engine.results import THROTTLE_CODES
+from herald.engine.results import THROTTLE_CODES, UNREACHABLE_CODES
 from herald.store.integrations import IntegrationRow
 
 logger = logging.getLogger(__name__)
@@ -38,7 +38,7 @@ HEALTHY = "healthy"
 DEGRADED = "degraded"
 UNHEALTHY = "unhealthy"
 # Codes that mean "slow down", as opposed to "cannot serve you at all".
-_SLOW_DOWN_CODES = THROTTLE_CODES - {"connection_failed", "connection_error", "request_not_sent"}
+_SLOW_DOWN_CODES = THROTTLE_CODES - UNREACHABLE_CODES
 
 
 @dataclass
@@ -122,7 +122,8 @@ def _is_slow_down(code: str, http_status: int | None) -> bool:
 
 
 def _is_unavailable(http_status: int | None, code: str) -> bool:
-    return (http_status is not None and http_status >= 500) or code in THROTTLE_CODES
+    """5xx, or a transport failure (no HTTP status at all: nothing answered)."""
+    return http_status is None or http_status >= 500 or code in UNREACHABLE_CODES
 
 
 def _label(code: str, http_status: int | None) -> str:
