@@ -67,6 +67,22 @@ class SettingField:
     def is_advanced(self) -> bool:
         return not self.is_required
 
+    @property
+    def hint(self) -> str:
+        """What the form says under the input: the setting's description, then how
+        a secret is kept or what the default is."""
+        parts = [_sentence(self.description)] if self.description else []
+        if self.is_secret:
+            parts.append("Stored encrypted; never shown again.")
+        elif self.default and self.input_type != "checkbox":
+            parts.append(f"Default: {self.default}.")
+        return " ".join(parts)
+
+
+def _sentence(text: str) -> str:
+    text = text[:1].upper() + text[1:]
+    return text if text.endswith((".", ")")) else text + "."
+
 
 def kind_label(kind: IntegrationKind | str) -> str:
     try:
