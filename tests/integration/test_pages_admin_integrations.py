@@ -151,6 +151,11 @@ def test_editing_keeps_secrets_left_empty_and_replaces_typed_ones(pages: Pages) 
         settings = pages.herald.integrations.provider_settings(session, integration_id)
     assert settings.base_url == "https://efgh.api.infobip.com"  # type: ignore[attr-defined]
     assert settings.api_key.get_secret_value() == CREDS.infobip_api_key  # type: ignore[attr-defined]
+    faster = form | {"rate_limit_per_second": "250"}
+    post_form(pages.member, f"{page}/settings", faster, page=page)
+    with pages.herald.sessions() as session:
+        assert pages.herald.integrations.get(session, integration_id).rate_limit_per_second == 250
+    assert "250 messages per second" in pages.member.get(page, headers=PAGE).text
     bad = post_form(pages.member, f"{page}/settings", form | {"sender": ""}, page=page)
     assert bad.status_code == 422 and "sender" in bad.text
 

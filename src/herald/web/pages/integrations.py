@@ -96,7 +96,9 @@ def save_integration(
         view = herald.integrations.get(db, IntegrationId(integration_id))
         try:
             settings = settings_from_form(herald.registry, view.kind, form, is_edit=True)
-            herald.integrations.update(db, view.id, settings=settings)
+            herald.integrations.update(
+                db, view.id, settings=settings, rate_limit_per_second=_rate(settings)
+            )
         except ValidationError as exc:
             db.rollback()
             return _detail(request, herald, view, error=exc, values=form)
@@ -124,6 +126,15 @@ def _set_active(herald: HeraldDep, integration_id: int, *, is_active: bool) -> R
         herald.integrations.update(db, IntegrationId(integration_id), is_active=is_active)
     notice = "activated" if is_active else "deactivated"
     return redirect_with_notice(f"/integrations/{integration_id}", notice)
+
+
+def _rate(settings: dict[str, Any]) -> float | None:
+    """The rate typed in the settings, which the engine reads from the integration itself;
+    unreadable text is left to the settings validation, which names the field."""
+    try:
+        return float(settings["rate_limit_per_second"])
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def _known_kind(kind: str | None) -> IntegrationKind | None:
