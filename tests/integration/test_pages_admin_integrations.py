@@ -173,5 +173,5 @@ def test_testing_the_connection_records_and_shows_the_provider_answer(
     page = pages.member.get(f"/integrations/{bad}", headers=PAGE).text
     assert 'data-status="unhealthy"' in page
     reason = re.search(r'id="health-reason">([^<]+)<', page)
-    assert reason and "HTTP 401" in reason.group(1)
+    assert reason and "UNAUTHORIZED (HTTP 401)" in reason.group(1)
     assert "a-wrong-infobip-key" not in page
