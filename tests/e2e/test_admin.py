@@ -128,9 +128,26 @@ def test_create_and_revoke_an_api_key_then_read_the_audit_log(
 def test_phone_width_folds_the_navigation_and_nothing_overflows(
     page: Page, live_herald: LiveHerald
 ) -> None:
+    long_name = "Clinic-" + "x" * 110  # no space to break at
+    with live_herald.herald.sessions() as session:
+        if live_herald.herald.integrations.find_by_name(session, long_name) is None:
+            settings = {"host": "127.0.0.1", "security": "none", "from_address": "a@b.example"}
+            live_herald.herald.integrations.create(
+                session, name=long_name, kind="email_smtp", settings=settings
+            )
     page.set_viewport_size(PHONE)
     sign_in(page, live_herald)
-    for path in ("/", "/integrations", "/agents", "/suppression", "/settings/api-keys"):
+    for path in (
+        "/",
+        "/integrations",
+        "/integrations/new?kind=email_smtp",
+        "/agents",
+        "/agents/new?kind=rules",
+        "/suppression",
+        "/settings",
+        "/settings/api-keys",
+        "/settings/audit",
+    ):
         page.goto(path)
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0, f"{path} is {overflow}px wider than the phone"

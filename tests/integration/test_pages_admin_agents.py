@@ -41,6 +41,8 @@ def test_pages_need_a_signed_in_user_and_the_csrf_token(pages: Pages) -> None:
     for path in ("/agents", "/agents/new", "/agents/1"):
         response = pages.anonymous.get(path, headers=PAGE, follow_redirects=False)
         assert response.status_code == 303, path
+    assert pages.member.get("/agents/999", headers=PAGE).status_code == 404
+    assert pages.member.get("/agents/new?kind=robot", headers=PAGE).status_code == 422
     form = {"kind": "rules", "name": "x", "config": json.dumps(STARTER_CONFIGS[AgentKind.RULES])}
     response = pages.member.post("/agents", data=form, headers=PAGE)
     assert response.status_code == 403

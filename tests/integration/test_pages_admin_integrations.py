@@ -80,6 +80,7 @@ def test_the_form_of_each_provider_comes_from_its_settings(pages: Pages) -> None
     whatsapp = pages.member.get("/integrations/new?kind=whatsapp", headers=PAGE).text
     assert re.search(r'type="password" id="setting-access_token"', whatsapp)
     assert pages.member.get("/integrations/new?kind=fax", headers=PAGE).status_code == 404
+    assert pages.member.get("/integrations/999", headers=PAGE).status_code == 404
 
 
 def test_add_then_list_shows_kind_status_and_health_never_the_secret(pages_any: Pages) -> None:
@@ -104,6 +105,10 @@ def test_bad_input_names_the_field_and_keeps_what_was_typed(pages: Pages) -> Non
     assert response.status_code == 422
     assert "base_url" in response.text
     assert 'value="Typed name"' in response.text
+    assert 'id="integration-active" name="is_active" value="true" checked' in response.text
+    unticked = {k: v for k, v in sms_form("not a url").items() if k != "is_active"}
+    again = post_form(pages.member, "/integrations", unticked)
+    assert 'id="integration-active" name="is_active" value="true">' in again.text
     assert 'id="setting-base_url"' in response.text and 'aria-invalid="true"' in response.text
     assert CREDS.infobip_api_key not in response.text  # secrets are typed again, never echoed
     add_sms(pages, "https://abcd.api.infobip.com")
