@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Dialog, Page, expect
 
 from herald.channels.sandbox.scenario import SandboxCredentials
 from tests.e2e.conftest import LiveHerald, screenshot, sign_in
@@ -54,6 +54,19 @@ def test_add_an_integration_against_the_sandbox_and_test_it(
     expect(connection.locator('[data-status="healthy"]')).to_be_visible()
     expect(page.locator("body")).not_to_contain_text(CREDS.infobip_api_key)
     screenshot(page, "admin-integration-detail")
+    asked: list[str] = []
+
+    def decline(dialog: Dialog) -> None:
+        asked.append(dialog.message)
+        dialog.dismiss()
+
+    page.once("dialog", decline)
+    page.get_by_role("button", name="Deactivate").click()
+    assert asked == [
+        "Deactivate Browser SMS? No campaign sends through it until you activate it again."
+    ]
+    expect(connection.locator('[data-status="active"]')).to_be_visible()
+    page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Deactivate").click()
     expect(connection.locator('[data-status="inactive"]')).to_be_visible()
     page.get_by_role("button", name="Activate").click()
@@ -95,6 +108,7 @@ def test_add_search_and_remove_a_suppression(page: Page, live_herald: LiveHerald
     table = page.locator("#suppression-entries")
     expect(table).to_contain_text("browser.person@example.com")
     screenshot(page, "admin-suppression")
+    page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Remove browser.person@example.com").click()
     expect(page.get_by_role("status")).to_contain_text("Suppression removed")
 
@@ -117,6 +131,7 @@ def test_create_and_revoke_an_api_key_then_read_the_audit_log(
     page.goto("/settings/api-keys")
     expect(page.locator("#api-key-token")).to_have_count(0)
     row = page.locator(f'[data-key="{prefix}"]')
+    page.once("dialog", lambda dialog: dialog.accept())
     row.get_by_role("button", name="Revoke Browser CRM").click()
     expect(page.get_by_role("status")).to_contain_text("API key revoked")
     expect(page.locator(f'[data-key="{prefix}"] [data-status="revoked"]')).to_be_visible()

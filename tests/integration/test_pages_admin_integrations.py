@@ -88,6 +88,7 @@ def test_add_then_list_shows_kind_status_and_health_never_the_secret(pages_any: 
     integration_id = add_sms(pages, "https://abcd.api.infobip.com")
     detail = pages.member.get(f"/integrations/{integration_id}?notice=created", headers=PAGE)
     assert "Integration added." in detail.text
+    assert "http://testserver/webhooks/infobip/inbound" in detail.text
     assert_clean_page(detail.text)
     listing = pages.member.get("/integrations", headers=PAGE).text
     assert "Clinic SMS" in listing and "Infobip SMS" in listing

@@ -17,6 +17,7 @@ from herald.domain.ids import IntegrationId
 from herald.errors import ConflictError, NotFoundError, ValidationError
 from herald.services.integration_forms import (
     KIND_LABELS,
+    WEBHOOKS,
     check_integration,
     kind_label,
     setting_fields,
@@ -180,7 +181,12 @@ def _detail(
     values: dict[str, Any] | None = None,
 ) -> Response:
     shown = view.settings | _without_secrets(herald, view.kind, values or {})
+    paths, webhook_note = WEBHOOKS[view.kind]
+    base = (herald.settings.public_base_url or str(request.base_url)).rstrip("/")
     context = {
+        "webhooks": [(purpose, base + path) for purpose, path in paths],
+        "webhook_note": webhook_note,
+        "has_public_url": herald.settings.public_base_url is not None,
         "integration": view,
         "kind_label": kind_label,
         "fields": setting_fields(herald.registry, view.kind),
