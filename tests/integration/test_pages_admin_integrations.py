@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from herald.channels.sandbox.process import ProcessSandbox
 from herald.channels.sandbox.scenario import SandboxCredentials, Scenario
+from herald.services.audit import list_audit
 from herald.store.integrations import IntegrationRow
 from tests.admin_pages_support import PAGE, Pages, assert_clean_page, build_pages, post_form
 
@@ -144,6 +145,14 @@ def test_deactivate_and_activate(pages: Pages) -> None:
     post_form(pages.member, f"{page}/activate", page=page)
     with pages.herald.sessions() as session:
         assert session.scalars(select(IntegrationRow.is_active)).one() is True
+        entries = list_audit(session).items
+    assert [(e.action, e.target.id if e.target else None) for e in entries[:3]] == [
+        ("integration.activated", str(integration_id)),
+        ("integration.deactivated", str(integration_id)),
+        ("integration.created", None),
+    ]
+    assert entries[2].details == {"name": "Clinic SMS", "kind": "infobip_sms"}
+    assert entries[0].actor.label == "max@example.com"
     assert post_form(pages.member, "/integrations/999/activate").status_code == 404
 
 
@@ -164,6 +173,11 @@ def test_editing_keeps_secrets_left_empty_and_replaces_typed_ones(pages: Pages) 
     assert "250 messages per second" in pages.member.get(page, headers=PAGE).text
     bad = post_form(pages.member, f"{page}/settings", form | {"sender": ""}, page=page)
     assert bad.status_code == 422 and "sender" in bad.text
+    with pages.herald.sessions() as session:
+        updates = [e for e in list_audit(session).items if e.action == "integration.updated"]
+    assert len(updates) == 2  # the refused edit left no entry
+    assert "api_key" not in updates[0].details["settings"]  # left empty: kept, not changed
+    assert CREDS.infobip_api_key not in str(updates)
 
 
 def test_testing_the_connection_records_and_shows_the_provider_answer(

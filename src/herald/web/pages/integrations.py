@@ -11,10 +11,13 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
 
+from herald.domain.audit import AuditTarget
 from herald.domain.channels import IntegrationKind
 from herald.domain.ids import IntegrationId
 from herald.errors import ConflictError, NotFoundError, ValidationError
+from herald.services.audit import record_audit
 from herald.services.integration_forms import (
     KIND_LABELS,
     WEBHOOKS,
@@ -24,6 +27,7 @@ from herald.services.integration_forms import (
     settings_from_form,
 )
 from herald.services.integrations import IntegrationView
+from herald.web.auth import CurrentActor
 from herald.web.deps import HeraldDep
 from herald.web.pages.admin_forms import (
     FormData,
@@ -60,7 +64,9 @@ def new_integration_page(request: Request, herald: HeraldDep, kind: str | None =
 
 
 @router.post("/integrations")
-def create_integration(request: Request, herald: HeraldDep, form: FormData) -> Response:
+def create_integration(
+    request: Request, herald: HeraldDep, actor: CurrentActor, form: FormData
+) -> Response:
     kind = _known_kind(form.get("kind"))
     if kind is None:
         error = ValidationError("choose the kind of integration to add", field="kind")
@@ -68,6 +74,8 @@ def create_integration(request: Request, herald: HeraldDep, form: FormData) -> R
     try:
         settings = settings_from_form(herald.registry, kind, form, is_edit=False)
         with herald.sessions() as db:
+            name = form.get("name", "").strip()
+            _audit(db, herald, actor, "integration.created", None, {"name": name, "kind": kind})
             view = herald.integrations.create(
                 db,
                 name=form.get("name", ""),
@@ -91,12 +99,14 @@ def integration_page(
 
 @router.post("/integrations/{integration_id:int}/settings")
 def save_integration(
-    request: Request, herald: HeraldDep, integration_id: int, form: FormData
+    request: Request, herald: HeraldDep, actor: CurrentActor, integration_id: int, form: FormData
 ) -> Response:
     with herald.sessions() as db:
         view = herald.integrations.get(db, IntegrationId(integration_id))
         try:
             settings = settings_from_form(herald.registry, view.kind, form, is_edit=True)
+            typed = sorted(name for name, value in settings.items() if value not in (None, ""))
+            _audit(db, herald, actor, "integration.updated", view.id, {"settings": typed})
             herald.integrations.update(
                 db, view.id, settings=settings, rate_limit_per_second=_rate(settings)
             )
@@ -113,20 +123,37 @@ def test_integration(request: Request, herald: HeraldDep, integration_id: int) -
 
 
 @router.post("/integrations/{integration_id:int}/activate")
-def activate_integration(request: Request, herald: HeraldDep, integration_id: int) -> Response:
-    return _set_active(herald, integration_id, is_active=True)
+def activate_integration(herald: HeraldDep, actor: CurrentActor, integration_id: int) -> Response:
+    return _set_active(herald, actor, integration_id, is_active=True)
 
 
 @router.post("/integrations/{integration_id:int}/deactivate")
-def deactivate_integration(request: Request, herald: HeraldDep, integration_id: int) -> Response:
-    return _set_active(herald, integration_id, is_active=False)
+def deactivate_integration(herald: HeraldDep, actor: CurrentActor, integration_id: int) -> Response:
+    return _set_active(herald, actor, integration_id, is_active=False)
 
 
-def _set_active(herald: HeraldDep, integration_id: int, *, is_active: bool) -> Response:
-    with herald.sessions() as db:
-        herald.integrations.update(db, IntegrationId(integration_id), is_active=is_active)
+def _set_active(
+    herald: HeraldDep, actor: CurrentActor, integration_id: int, *, is_active: bool
+) -> Response:
     notice = "activated" if is_active else "deactivated"
+    with herald.sessions() as db:
+        _audit(db, herald, actor, f"integration.{notice}", integration_id, {})
+        herald.integrations.update(db, IntegrationId(integration_id), is_active=is_active)
     return redirect_with_notice(f"/integrations/{integration_id}", notice)
+
+
+def _audit(
+    db: Session,
+    herald: HeraldDep,
+    actor: CurrentActor,
+    action: str,
+    integration_id: int | None,
+    details: dict[str, Any],
+) -> None:
+    """Add the audit entry before the change: the integration service commits the
+    session, so the entry is stored exactly when the change is, never alone."""
+    target = AuditTarget.of("integration", integration_id) if integration_id else None
+    record_audit(db, actor, action, target, details, clock=herald.clock)
 
 
 def _rate(settings: dict[str, Any]) -> float | None:
