@@ -106,7 +106,7 @@ def new_agent_page(
         values |= {
             "name": f"{source.name} (copy)",
             "description": source.description,
-            "config": _editor_text(source.kind, version.config),
+            "config": _editor_text(version.config),
         }
     elif chosen is not None:
         values["config"] = _pretty(STARTER_CONFIGS[chosen])
@@ -142,7 +142,7 @@ def create_agent(
             _audit(db, herald, actor, "agent.created", info.id, details)
     except (ValidationError, ConflictError) as exc:
         return _new_form(request, chosen, values, error=exc)
-    if chosen is AgentKind.WEBHOOK and "secret" not in _parse_config(config):
+    if chosen is AgentKind.WEBHOOK and not _parse_config(config).get("secret"):
         return _detail(request, herald, info.id, generated_secret=version.config["secret"])
     return redirect_with_notice(f"/agents/{info.id}", "created")
 
@@ -244,7 +244,7 @@ def _pretty(config: dict[str, Any]) -> str:
     return json.dumps(config, indent=2, ensure_ascii=False)
 
 
-def _editor_text(kind: AgentKind, config: dict[str, Any]) -> str:
+def _editor_text(config: dict[str, Any]) -> str:
     """A configuration to edit: never with the webhook secret (left out, it is kept)."""
     return _pretty({key: value for key, value in config.items() if key != "secret"})
 
@@ -291,9 +291,7 @@ def _detail(
         "shown": shown,
         "shown_config": _pretty(redact_config(info.kind, shown.config)),
         "latest": latest,
-        "editor_text": editor_text
-        if editor_text is not None
-        else _editor_text(info.kind, latest.config),
+        "editor_text": editor_text if editor_text is not None else _editor_text(latest.config),
         "kind_help": KIND_HELP,
         "notice": notice_text(notice, NOTICES),
         "error": sentence(error) if error else None,
