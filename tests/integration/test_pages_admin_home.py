@@ -14,7 +14,7 @@ from herald.domain.campaign import CampaignStatus
 from herald.domain.channels import IntegrationKind
 from herald.store.campaigns import add_to_counters
 from herald.web.app import create_app
-from tests.admin_pages_support import PAGE, Pages, build_pages
+from tests.admin_pages_support import PAGE, Pages, assert_clean_page, build_pages
 from tests.auth_support import MEMBER_EMAIL, MEMBER_PASSWORD, add_standard_users, log_in
 from tests.support.conversations import ConversationHarness
 from tests.support.engine import sms_step
@@ -37,6 +37,7 @@ def test_home_needs_a_signed_in_user(pages: Pages) -> None:
 def test_an_empty_installation_points_to_the_first_steps(pages: Pages) -> None:
     response = pages.member.get("/", headers=PAGE)
     assert response.status_code == 200
+    assert_clean_page(response.text)
     assert "No campaigns yet" in response.text
     assert 'href="/campaigns/new"' in response.text
     assert "No integrations" in response.text
