@@ -11,6 +11,7 @@ import pytest
 
 from herald.domain.agents import AgentKind
 from herald.services import agents
+from herald.services.audit import list_audit
 from herald.services.runtime import seed_default_agent
 from herald.web.pages.agents import STARTER_CONFIGS
 from tests.admin_pages_support import PAGE, Pages, assert_clean_page, build_pages, post_form
@@ -41,11 +42,15 @@ def test_pages_need_a_signed_in_user_and_the_csrf_token(pages: Pages) -> None:
     for path in ("/agents", "/agents/new", "/agents/1"):
         response = pages.anonymous.get(path, headers=PAGE, follow_redirects=False)
         assert response.status_code == 303, path
+    assert pages.member.get("/agents/999", headers=PAGE).status_code == 404
+    assert pages.member.get("/agents/new?kind=robot", headers=PAGE).status_code == 422
     form = {"kind": "rules", "name": "x", "config": json.dumps(STARTER_CONFIGS[AgentKind.RULES])}
     response = pages.member.post("/agents", data=form, headers=PAGE)
     assert response.status_code == 403
     response = pages.member.post("/agents/versions/1/publish", headers=PAGE)
     assert response.status_code == 403
+    response = pages.member.post("/agents/1/draft", data={"config": "{}"}, headers=PAGE)
+    assert response.status_code == 403 and "reload the page" in response.text
 
 
 @pytest.mark.parametrize("kind", list(AgentKind))
@@ -94,6 +99,15 @@ def test_draft_edit_publish_then_a_new_draft(pages: Pages) -> None:
     assert "Start draft v2" in html
     post_form(pages.member, f"{page}/draft", {"config": json.dumps(changed)}, page=page)
     assert [(n, p) for _, n, p in version_ids(pages, agent_id)] == [(1, True), (2, False)]
+    post_form(pages.member, f"/agents/versions/{v1}/publish", page=page)  # again: no change
+    with pages.herald.sessions() as session:
+        actions = [(e.action, e.details.get("version")) for e in list_audit(session).items]
+    assert actions[:4] == [
+        ("agent.draft_saved", 2),
+        ("agent.version_published", 1),
+        ("agent.draft_saved", 1),
+        ("agent.created", None),
+    ]
 
 
 def test_bad_configurations_name_the_problem_and_keep_the_text(pages: Pages) -> None:

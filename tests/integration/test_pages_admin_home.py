@@ -14,7 +14,7 @@ from herald.domain.campaign import CampaignStatus
 from herald.domain.channels import IntegrationKind
 from herald.store.campaigns import add_to_counters
 from herald.web.app import create_app
-from tests.admin_pages_support import PAGE, Pages, build_pages
+from tests.admin_pages_support import PAGE, Pages, assert_clean_page, build_pages
 from tests.auth_support import MEMBER_EMAIL, MEMBER_PASSWORD, add_standard_users, log_in
 from tests.support.conversations import ConversationHarness
 from tests.support.engine import sms_step
@@ -28,14 +28,16 @@ def pages(database_url: str, tmp_path: Path) -> Iterator[Pages]:
 
 
 def test_home_needs_a_signed_in_user(pages: Pages) -> None:
-    response = pages.anonymous.get("/", headers=PAGE, follow_redirects=False)
-    assert response.status_code == 303
-    assert response.headers["location"].startswith("/login")
+    for path in ("/", "/dashboard/live"):
+        response = pages.anonymous.get(path, headers=PAGE, follow_redirects=False)
+        assert response.status_code == 303
+        assert response.headers["location"].startswith("/login")
 
 
 def test_an_empty_installation_points_to_the_first_steps(pages: Pages) -> None:
     response = pages.member.get("/", headers=PAGE)
     assert response.status_code == 200
+    assert_clean_page(response.text)
     assert "No campaigns yet" in response.text
     assert 'href="/campaigns/new"' in response.text
     assert "No integrations" in response.text
@@ -79,6 +81,13 @@ def test_the_dashboard_shows_counts_progress_hand_offs_and_health(
     assert "+15550000004" in html  # handed off: the default agent hands questions to a person
     assert 'data-status="unhealthy"' in html
     assert 'data-status="unknown"' in html
+    assert 'hx-get="/dashboard/live"' in html
+    with harness.herald.sessions() as session:
+        add_to_counters(session, {(campaign_id, "outcome:replied"): 1})
+        session.commit()
+    card = client.get("/dashboard/live", headers=PAGE)
+    assert card.status_code == 200 and card.text.lstrip().startswith("<section")
+    assert "2 of 3 (66%)" in card.text and "<html" not in card.text
 
 
 def _count(html: str, status: str) -> str:

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from herald.channels.sandbox.process import ProcessSandbox
 from herald.channels.sandbox.scenario import SandboxCredentials, Scenario
+from herald.services.audit import list_audit
 from herald.store.integrations import IntegrationRow
 from tests.admin_pages_support import PAGE, Pages, assert_clean_page, build_pages, post_form
 
@@ -80,6 +81,7 @@ def test_the_form_of_each_provider_comes_from_its_settings(pages: Pages) -> None
     whatsapp = pages.member.get("/integrations/new?kind=whatsapp", headers=PAGE).text
     assert re.search(r'type="password" id="setting-access_token"', whatsapp)
     assert pages.member.get("/integrations/new?kind=fax", headers=PAGE).status_code == 404
+    assert pages.member.get("/integrations/999", headers=PAGE).status_code == 404
 
 
 def test_add_then_list_shows_kind_status_and_health_never_the_secret(pages_any: Pages) -> None:
@@ -87,6 +89,7 @@ def test_add_then_list_shows_kind_status_and_health_never_the_secret(pages_any: 
     integration_id = add_sms(pages, "https://abcd.api.infobip.com")
     detail = pages.member.get(f"/integrations/{integration_id}?notice=created", headers=PAGE)
     assert "Integration added." in detail.text
+    assert "http://testserver/webhooks/infobip/inbound" in detail.text
     assert_clean_page(detail.text)
     listing = pages.member.get("/integrations", headers=PAGE).text
     assert "Clinic SMS" in listing and "Infobip SMS" in listing
@@ -104,6 +107,10 @@ def test_bad_input_names_the_field_and_keeps_what_was_typed(pages: Pages) -> Non
     assert response.status_code == 422
     assert "base_url" in response.text
     assert 'value="Typed name"' in response.text
+    assert 'id="integration-active" name="is_active" value="true" checked' in response.text
+    unticked = {k: v for k, v in sms_form("not a url").items() if k != "is_active"}
+    again = post_form(pages.member, "/integrations", unticked)
+    assert 'id="integration-active" name="is_active" value="true">' in again.text
     assert 'id="setting-base_url"' in response.text and 'aria-invalid="true"' in response.text
     assert CREDS.infobip_api_key not in response.text  # secrets are typed again, never echoed
     add_sms(pages, "https://abcd.api.infobip.com")
@@ -138,6 +145,14 @@ def test_deactivate_and_activate(pages: Pages) -> None:
     post_form(pages.member, f"{page}/activate", page=page)
     with pages.herald.sessions() as session:
         assert session.scalars(select(IntegrationRow.is_active)).one() is True
+        entries = list_audit(session).items
+    assert [(e.action, e.target.id if e.target else None) for e in entries[:3]] == [
+        ("integration.activated", str(integration_id)),
+        ("integration.deactivated", str(integration_id)),
+        ("integration.created", None),
+    ]
+    assert entries[2].details == {"name": "Clinic SMS", "kind": "infobip_sms"}
+    assert entries[0].actor.label == "max@example.com"
     assert post_form(pages.member, "/integrations/999/activate").status_code == 404
 
 
@@ -151,8 +166,18 @@ def test_editing_keeps_secrets_left_empty_and_replaces_typed_ones(pages: Pages) 
         settings = pages.herald.integrations.provider_settings(session, integration_id)
     assert settings.base_url == "https://efgh.api.infobip.com"  # type: ignore[attr-defined]
     assert settings.api_key.get_secret_value() == CREDS.infobip_api_key  # type: ignore[attr-defined]
+    faster = form | {"rate_limit_per_second": "250"}
+    post_form(pages.member, f"{page}/settings", faster, page=page)
+    with pages.herald.sessions() as session:
+        assert pages.herald.integrations.get(session, integration_id).rate_limit_per_second == 250
+    assert "250 messages per second" in pages.member.get(page, headers=PAGE).text
     bad = post_form(pages.member, f"{page}/settings", form | {"sender": ""}, page=page)
     assert bad.status_code == 422 and "sender" in bad.text
+    with pages.herald.sessions() as session:
+        updates = [e for e in list_audit(session).items if e.action == "integration.updated"]
+    assert len(updates) == 2  # the refused edit left no entry
+    assert "api_key" not in updates[0].details["settings"]  # left empty: kept, not changed
+    assert CREDS.infobip_api_key not in str(updates)
 
 
 def test_testing_the_connection_records_and_shows_the_provider_answer(
@@ -168,5 +193,5 @@ def test_testing_the_connection_records_and_shows_the_provider_answer(
     page = pages.member.get(f"/integrations/{bad}", headers=PAGE).text
     assert 'data-status="unhealthy"' in page
     reason = re.search(r'id="health-reason">([^<]+)<', page)
-    assert reason and "HTTP 401" in reason.group(1)
+    assert reason and "UNAUTHORIZED (HTTP 401)" in reason.group(1)
     assert "a-wrong-infobip-key" not in page

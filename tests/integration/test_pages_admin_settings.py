@@ -133,6 +133,8 @@ def test_an_api_key_is_shown_once_works_and_can_be_revoked(pages: Pages) -> None
     listing = pages.admin.get("/settings/api-keys", headers=PAGE).text
     assert_clean_page(listing)
     assert token not in listing and token.split("_")[1] in listing
+    assert 'data-confirm="Revoke the API key CRM sync?' in listing
+    assert re.search(r'<script src="[^"]*/static/admin\.js" defer></script>', listing)
     with pages.herald.sessions() as session:
         [key] = pages.herald.api_keys.list_keys(session)
     response = post_form(

@@ -40,6 +40,15 @@ class CampaignProgressLine:
 
 
 @dataclass(frozen=True)
+class LiveSummary:
+    """The running-campaigns card on its own, for refreshing it in place."""
+
+    live: tuple[CampaignProgressLine, ...]
+    live_total: int
+    campaign_total: int
+
+
+@dataclass(frozen=True)
 class Dashboard:
     status_counts: dict[CampaignStatus, int]  # every status, zeros included
     live: tuple[CampaignProgressLine, ...]  # running and paused, newest launch first
@@ -77,6 +86,15 @@ def build_dashboard(
         needs_human=handed_off.items,
         has_more_needing_human=handed_off.next_cursor is not None,
         integrations=tuple(integrations.list(session)),
+    )
+
+
+def live_summary(session: Session, *, live_shown: int = DEFAULT_RUNNING_SHOWN) -> LiveSummary:
+    counts = campaign_status_counts(session)
+    return LiveSummary(
+        live=live_campaigns(session, limit=live_shown),
+        live_total=counts[CampaignStatus.RUNNING] + counts[CampaignStatus.PAUSED],
+        campaign_total=sum(counts.values()),
     )
 
 

@@ -35,6 +35,32 @@ KIND_LABELS: dict[IntegrationKind, str] = {
     IntegrationKind.TWILIO_VOICE: "Twilio Voice",
     IntegrationKind.EMAIL_SMTP: "SMTP email",
 }
+# What to register at each provider (docs/webhooks.md): (purpose, path) pairs and a note.
+WEBHOOKS: dict[IntegrationKind, tuple[tuple[tuple[str, str], ...], str]] = {
+    IntegrationKind.WHATSAPP: (
+        (("Callback URL (statuses and messages)", "/webhooks/whatsapp"),),
+        "In the app dashboard, with the integration's webhook verify token; "
+        "subscribe to the messages field.",
+    ),
+    IntegrationKind.INFOBIP_SMS: (
+        (
+            ("Delivery reports", "/webhooks/infobip/delivery"),
+            ("Inbound SMS", "/webhooks/infobip/inbound"),
+        ),
+        "Give the webhook secret as the Basic authentication password. Delivery reports "
+        "need no registration when Notify URL base is set.",
+    ),
+    IntegrationKind.TWILIO_VOICE: (
+        (),
+        "Nothing to register: every call carries its own callback URLs, built from "
+        "the public base URL setting.",
+    ),
+    IntegrationKind.EMAIL_SMTP: (
+        (("Inbound replies", "/webhooks/email/inbound"), ("Bounces", "/webhooks/email/bounce")),
+        "Authenticate with the inbound webhook secret (Basic authentication password or "
+        "the X-Herald-Webhook-Secret header).",
+    ),
+}
 # Words spelled in capitals (or otherwise) when a setting's name becomes its label.
 _WORDS = {
     "id": "ID",
@@ -66,6 +92,22 @@ class SettingField:
     @property
     def is_advanced(self) -> bool:
         return not self.is_required
+
+    @property
+    def hint(self) -> str:
+        """What the form says under the input: the setting's description, then how
+        a secret is kept or what the default is."""
+        parts = [_sentence(self.description)] if self.description else []
+        if self.is_secret:
+            parts.append("Stored encrypted; never shown again.")
+        elif self.default and self.input_type != "checkbox":
+            parts.append(f"Default: {self.default}.")
+        return " ".join(parts)
+
+
+def _sentence(text: str) -> str:
+    text = text[:1].upper() + text[1:]
+    return text if text.endswith((".", ")")) else text + "."
 
 
 def kind_label(kind: IntegrationKind | str) -> str:

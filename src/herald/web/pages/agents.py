@@ -15,12 +15,16 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
 
 from herald.agents.config import redact_config
 from herald.domain.agents import AgentKind
+from herald.domain.audit import AuditTarget
 from herald.errors import ConflictError, ValidationError
 from herald.services import agents
 from herald.services.agents import AgentInfo, AgentVersion
+from herald.services.audit import record_audit
+from herald.web.auth import CurrentActor
 from herald.web.deps import HeraldDep
 from herald.web.pages.admin_forms import (
     error_status,
@@ -102,7 +106,7 @@ def new_agent_page(
         values |= {
             "name": f"{source.name} (copy)",
             "description": source.description,
-            "config": _editor_text(source.kind, version.config),
+            "config": _editor_text(version.config),
         }
     elif chosen is not None:
         values["config"] = _pretty(STARTER_CONFIGS[chosen])
@@ -113,6 +117,7 @@ def new_agent_page(
 def create_agent(
     request: Request,
     herald: HeraldDep,
+    actor: CurrentActor,
     kind: Annotated[str, Form(max_length=20)] = "",
     name: Annotated[str, Form(max_length=1000)] = "",
     description: Annotated[str, Form(max_length=10_000)] = "",
@@ -133,9 +138,11 @@ def create_agent(
                 clock=herald.clock,
                 description=description.strip(),
             )
+            details = {"name": info.name, "kind": info.kind.value}
+            _audit(db, herald, actor, "agent.created", info.id, details)
     except (ValidationError, ConflictError) as exc:
         return _new_form(request, chosen, values, error=exc)
-    if chosen is AgentKind.WEBHOOK and "secret" not in _parse_config(config):
+    if chosen is AgentKind.WEBHOOK and not _parse_config(config).get("secret"):
         return _detail(request, herald, info.id, generated_secret=version.config["secret"])
     return redirect_with_notice(f"/agents/{info.id}", "created")
 
@@ -153,12 +160,18 @@ def agent_page(
 
 @router.post("/agents/{agent_id:int}/draft")
 def save_draft(
-    request: Request, herald: HeraldDep, agent_id: int, config: ConfigText = ""
+    request: Request,
+    herald: HeraldDep,
+    actor: CurrentActor,
+    agent_id: int,
+    config: ConfigText = "",
 ) -> Response:
     try:
         parsed = _parse_config(config)
         with herald.sessions() as db, db.begin():
             version = agents.save_draft(db, agent_id, parsed, herald.clock)
+            details = {"version": version.number}
+            _audit(db, herald, actor, "agent.draft_saved", agent_id, details)
     except (ValidationError, ConflictError) as exc:
         return _detail(request, herald, agent_id, error=exc, editor_text=config)
     # A webhook draft without "secret" keeps the stored one, so no secret is
@@ -167,19 +180,34 @@ def save_draft(
 
 
 @router.post("/agents/versions/{version_id:int}/publish")
-def publish_version(request: Request, herald: HeraldDep, version_id: int) -> Response:
+def publish_version(herald: HeraldDep, actor: CurrentActor, version_id: int) -> Response:
     with herald.sessions() as db, db.begin():
+        was_published = agents.get_version(db, version_id).is_published
         version = agents.publish_version(db, version_id, herald.clock)
+        if not was_published:
+            details = {"version": version.number, "version_id": version.id}
+            _audit(db, herald, actor, "agent.version_published", version.agent_id, details)
     return redirect_with_notice(f"/agents/{version.agent_id}", "published", version=version.number)
 
 
-def _line(db: Any, agent: AgentInfo) -> AgentLine:
+def _audit(
+    db: Session,
+    herald: HeraldDep,
+    actor: CurrentActor,
+    action: str,
+    agent_id: int,
+    details: dict[str, Any],
+) -> None:
+    record_audit(db, actor, action, AuditTarget.of("agent", agent_id), details, clock=herald.clock)
+
+
+def _line(db: Session, agent: AgentInfo) -> AgentLine:
     versions = agents.list_versions(db, agent.id)
     published = [v for v in versions if v.is_published]
     return AgentLine(agent, versions[-1], published[-1] if published else None)
 
 
-def _latest(db: Any, agent_id: int) -> AgentVersion:
+def _latest(db: Session, agent_id: int) -> AgentVersion:
     return agents.list_versions(db, agent_id)[-1]
 
 
@@ -216,7 +244,7 @@ def _pretty(config: dict[str, Any]) -> str:
     return json.dumps(config, indent=2, ensure_ascii=False)
 
 
-def _editor_text(kind: AgentKind, config: dict[str, Any]) -> str:
+def _editor_text(config: dict[str, Any]) -> str:
     """A configuration to edit: never with the webhook secret (left out, it is kept)."""
     return _pretty({key: value for key, value in config.items() if key != "secret"})
 
@@ -263,9 +291,7 @@ def _detail(
         "shown": shown,
         "shown_config": _pretty(redact_config(info.kind, shown.config)),
         "latest": latest,
-        "editor_text": editor_text
-        if editor_text is not None
-        else _editor_text(info.kind, latest.config),
+        "editor_text": editor_text if editor_text is not None else _editor_text(latest.config),
         "kind_help": KIND_HELP,
         "notice": notice_text(notice, NOTICES),
         "error": sentence(error) if error else None,

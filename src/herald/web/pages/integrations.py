@@ -11,18 +11,23 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
 
+from herald.domain.audit import AuditTarget
 from herald.domain.channels import IntegrationKind
 from herald.domain.ids import IntegrationId
 from herald.errors import ConflictError, NotFoundError, ValidationError
+from herald.services.audit import record_audit
 from herald.services.integration_forms import (
     KIND_LABELS,
+    WEBHOOKS,
     check_integration,
     kind_label,
     setting_fields,
     settings_from_form,
 )
 from herald.services.integrations import IntegrationView
+from herald.web.auth import CurrentActor
 from herald.web.deps import HeraldDep
 from herald.web.pages.admin_forms import (
     FormData,
@@ -59,7 +64,9 @@ def new_integration_page(request: Request, herald: HeraldDep, kind: str | None =
 
 
 @router.post("/integrations")
-def create_integration(request: Request, herald: HeraldDep, form: FormData) -> Response:
+def create_integration(
+    request: Request, herald: HeraldDep, actor: CurrentActor, form: FormData
+) -> Response:
     kind = _known_kind(form.get("kind"))
     if kind is None:
         error = ValidationError("choose the kind of integration to add", field="kind")
@@ -67,6 +74,8 @@ def create_integration(request: Request, herald: HeraldDep, form: FormData) -> R
     try:
         settings = settings_from_form(herald.registry, kind, form, is_edit=False)
         with herald.sessions() as db:
+            name = form.get("name", "").strip()
+            _audit(db, herald, actor, "integration.created", None, {"name": name, "kind": kind})
             view = herald.integrations.create(
                 db,
                 name=form.get("name", ""),
@@ -90,13 +99,17 @@ def integration_page(
 
 @router.post("/integrations/{integration_id:int}/settings")
 def save_integration(
-    request: Request, herald: HeraldDep, integration_id: int, form: FormData
+    request: Request, herald: HeraldDep, actor: CurrentActor, integration_id: int, form: FormData
 ) -> Response:
     with herald.sessions() as db:
         view = herald.integrations.get(db, IntegrationId(integration_id))
         try:
             settings = settings_from_form(herald.registry, view.kind, form, is_edit=True)
-            herald.integrations.update(db, view.id, settings=settings)
+            typed = sorted(name for name, value in settings.items() if value not in (None, ""))
+            _audit(db, herald, actor, "integration.updated", view.id, {"settings": typed})
+            herald.integrations.update(
+                db, view.id, settings=settings, rate_limit_per_second=_rate(settings)
+            )
         except ValidationError as exc:
             db.rollback()
             return _detail(request, herald, view, error=exc, values=form)
@@ -110,20 +123,46 @@ def test_integration(request: Request, herald: HeraldDep, integration_id: int) -
 
 
 @router.post("/integrations/{integration_id:int}/activate")
-def activate_integration(request: Request, herald: HeraldDep, integration_id: int) -> Response:
-    return _set_active(herald, integration_id, is_active=True)
+def activate_integration(herald: HeraldDep, actor: CurrentActor, integration_id: int) -> Response:
+    return _set_active(herald, actor, integration_id, is_active=True)
 
 
 @router.post("/integrations/{integration_id:int}/deactivate")
-def deactivate_integration(request: Request, herald: HeraldDep, integration_id: int) -> Response:
-    return _set_active(herald, integration_id, is_active=False)
+def deactivate_integration(herald: HeraldDep, actor: CurrentActor, integration_id: int) -> Response:
+    return _set_active(herald, actor, integration_id, is_active=False)
 
 
-def _set_active(herald: HeraldDep, integration_id: int, *, is_active: bool) -> Response:
-    with herald.sessions() as db:
-        herald.integrations.update(db, IntegrationId(integration_id), is_active=is_active)
+def _set_active(
+    herald: HeraldDep, actor: CurrentActor, integration_id: int, *, is_active: bool
+) -> Response:
     notice = "activated" if is_active else "deactivated"
+    with herald.sessions() as db:
+        _audit(db, herald, actor, f"integration.{notice}", integration_id, {})
+        herald.integrations.update(db, IntegrationId(integration_id), is_active=is_active)
     return redirect_with_notice(f"/integrations/{integration_id}", notice)
+
+
+def _audit(
+    db: Session,
+    herald: HeraldDep,
+    actor: CurrentActor,
+    action: str,
+    integration_id: int | None,
+    details: dict[str, Any],
+) -> None:
+    """Add the audit entry before the change: the integration service commits the
+    session, so the entry is stored exactly when the change is, never alone."""
+    target = AuditTarget.of("integration", integration_id) if integration_id else None
+    record_audit(db, actor, action, target, details, clock=herald.clock)
+
+
+def _rate(settings: dict[str, Any]) -> float | None:
+    """The rate typed in the settings, which the engine reads from the integration itself;
+    unreadable text is left to the settings validation, which names the field."""
+    try:
+        return float(settings["rate_limit_per_second"])
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def _known_kind(kind: str | None) -> IntegrationKind | None:
@@ -169,7 +208,12 @@ def _detail(
     values: dict[str, Any] | None = None,
 ) -> Response:
     shown = view.settings | _without_secrets(herald, view.kind, values or {})
+    paths, webhook_note = WEBHOOKS[view.kind]
+    base = (herald.settings.public_base_url or str(request.base_url)).rstrip("/")
     context = {
+        "webhooks": [(purpose, base + path) for purpose, path in paths],
+        "webhook_note": webhook_note,
+        "has_public_url": herald.settings.public_base_url is not None,
         "integration": view,
         "kind_label": kind_label,
         "fields": setting_fields(herald.registry, view.kind),
