@@ -111,6 +111,16 @@ class Settings(BaseSettings):
         description="Moment from which a sped-up clock runs fast; give every process the same.",
     )
 
+    whatsapp_templates_ttl_seconds: int = Field(
+        default=3600,
+        ge=0,
+        le=7 * 86400,
+        description=(
+            "How long a WhatsApp integration's fetched template list is used before pages "
+            "fetch it again; 0 fetches on every page that shows it."
+        ),
+    )
+
     log_format: Literal["text", "json"] = Field(
         default="text",
         description=(
