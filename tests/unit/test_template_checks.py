@@ -153,3 +153,50 @@ def test_describe_choices_is_bounded() -> None:
     many = [template(f"t{n:02d}", "en") for n in range(12)]
     line = describe_choices(many, limit=3)
     assert line == "t00 (en), t01 (en), t02 (en), and 9 more"
+
+
+def header_catalogue(header_format: str | None, header_parameters: int) -> TemplateCatalogue:
+    definition = TemplateDefinition(
+        "appointment_reminder",
+        "en_US",
+        "APPROVED",
+        "UTILITY",
+        REMINDER_TEXT,
+        2,
+        header_format,
+        header_parameters,
+    )
+    return TemplateCatalogue(WHATSAPP.name, (definition,))
+
+
+@pytest.mark.parametrize(
+    ("header_format", "header_parameters", "header_text", "expected"),
+    [
+        ("IMAGE", 0, None, "has a IMAGE header, which a campaign step cannot fill"),
+        ("TEXT", 1, None, "has a parameter in its header and the step gives none"),
+        ("TEXT", 0, TemplateParameter.fixed("x"), "the step gives a header parameter"),
+        (None, 0, TemplateParameter.fixed("x"), "the step gives a header parameter"),
+    ],
+)
+def test_header_problems_block(
+    header_format: str | None,
+    header_parameters: int,
+    header_text: TemplateParameter | None,
+    expected: str,
+) -> None:
+    report = check(header_catalogue(header_format, header_parameters), header_text=header_text)
+    [finding] = template_findings(report)
+    assert (finding.code, finding.severity) == ("whatsapp_template_header", Severity.ERROR)
+    assert expected in finding.message
+    assert finding.field == "journey.primary.content.header_text"
+
+
+@pytest.mark.parametrize(
+    ("header_format", "header_parameters", "header_text"),
+    [("TEXT", 1, TemplateParameter.bound("name")), ("TEXT", 0, None), (None, 0, None)],
+)
+def test_a_header_as_the_template_wants_it_adds_nothing(
+    header_format: str | None, header_parameters: int, header_text: TemplateParameter | None
+) -> None:
+    report = check(header_catalogue(header_format, header_parameters), header_text=header_text)
+    assert template_findings(report) == []

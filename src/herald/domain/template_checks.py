@@ -10,6 +10,7 @@ and cached by the services) and add findings to a :class:`CheckReport`:
 | ``whatsapp_template_unknown`` | error | no template of that name in that language |
 | ``whatsapp_template_not_approved`` | error | pending, rejected, paused or disabled |
 | ``whatsapp_template_parameters`` | error | the step binds another number of body parameters |
+| ``whatsapp_template_header`` | error | a media header; a header parameter missing or extra |
 | ``whatsapp_template_unverified`` | warning | the integration's templates could not be fetched |
 """
 
@@ -21,7 +22,11 @@ from herald.domain.campaign import JourneyDefinition, StepSlot
 from herald.domain.channels import IntegrationKind
 from herald.domain.checks import CheckReport, Finding, Severity, describe_step
 from herald.domain.content import WhatsAppTemplateContent
-from herald.domain.whatsapp_templates import TemplateCatalogue, describe_choices
+from herald.domain.whatsapp_templates import (
+    TemplateCatalogue,
+    TemplateDefinition,
+    describe_choices,
+)
 
 _SEVERITY_ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
 
@@ -99,6 +104,27 @@ def check_template_step(
             f"Bind exactly {template.body_parameters}: Meta refuses the send otherwise (132000).",
             "body",
         )
+    yield from _check_header(slot, content, template)
+
+
+def _check_header(
+    slot: StepSlot, content: WhatsAppTemplateContent, template: TemplateDefinition
+) -> Iterator[Finding]:
+    described = f"template {content.name!r} ({content.language})"
+    if template.has_media_header:
+        problem = (
+            f"{described} has a {template.header_format} header, which a campaign step cannot fill"
+        )
+        fix = "Pick a template without a media header: Meta refuses the send (131008)."
+    elif template.header_parameters and content.header_text is None:
+        problem = f"{described} has a parameter in its header and the step gives none"
+        fix = "Set header_text in the campaign file, or pick another template (132000)."
+    elif not template.header_parameters and content.header_text is not None:
+        problem = f"the step gives a header parameter; {described} has none in its header"
+        fix = "Remove header_text from the campaign file (132000)."
+    else:
+        return
+    yield _finding(slot, "whatsapp_template_header", Severity.ERROR, problem, fix, "header_text")
 
 
 def _not_approved_fix(status: str, choices: str) -> str:

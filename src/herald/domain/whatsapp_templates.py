@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 APPROVED = "APPROVED"
+MEDIA_HEADER_FORMATS = frozenset({"IMAGE", "VIDEO", "DOCUMENT", "LOCATION"})
 PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z0-9_]+)\s*\}\}")
 
 
@@ -25,7 +26,8 @@ class TemplateDefinition:
     """One language of one template, as the account's template list describes it.
 
     ``body_parameters`` is the number of distinct placeholders in the body:
-    the number of body parameters a send must carry.
+    the number of body parameters a send must carry. A media header
+    (``IMAGE``, ``VIDEO``, ``DOCUMENT``) needs a media parameter on every send.
     """
 
     name: str
@@ -34,11 +36,16 @@ class TemplateDefinition:
     category: str
     body_text: str
     body_parameters: int
-    header_format: str | None = None
+    header_format: str | None = None  # TEXT, IMAGE, VIDEO, DOCUMENT, LOCATION or None
+    header_parameters: int = 0  # placeholders in a TEXT header (Meta allows one)
 
     @property
     def is_approved(self) -> bool:
         return self.status == APPROVED
+
+    @property
+    def has_media_header(self) -> bool:
+        return self.header_format in MEDIA_HEADER_FORMATS
 
     @property
     def label(self) -> str:

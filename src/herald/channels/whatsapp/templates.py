@@ -121,6 +121,7 @@ def parse_template(item: Any, where: str = "template") -> TemplateDefinition:
         raise TemplateListError(f"{where}: the BODY text is not text")
     category = item.get("category")
     header_format = header.get("format") if header else None
+    header_text = header.get("text") if header else None
     return TemplateDefinition(
         name=str(fields["name"]),
         language=str(fields["language"]),
@@ -129,6 +130,7 @@ def parse_template(item: Any, where: str = "template") -> TemplateDefinition:
         body_text=body_text,
         body_parameters=count_body_parameters(body_text),
         header_format=header_format.upper() if isinstance(header_format, str) else None,
+        header_parameters=count_body_parameters(header_text) if isinstance(header_text, str) else 0,
     )
 
 
