@@ -112,6 +112,8 @@ def test_the_client_reads_every_page_into_typed_templates() -> None:
         assert "{{1}}" in reminder.body_text and "{{2}}" in reminder.body_text
         assert by_key["order_update", "en"].header_format == "IMAGE"
         assert by_key["shipping_update", "en"].header_format == "TEXT"
+        assert by_key["shipping_update", "en"].header_parameters == 1
+        assert by_key["order_update", "en"].has_media_header
         assert by_key["hello_world", "en_US"].body_parameters == 0
         assert by_key["spring_sale", "es"].status == "PAUSED"
         assert by_key["feedback_survey", "en"].status == "PENDING"

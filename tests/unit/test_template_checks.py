@@ -172,7 +172,7 @@ def header_catalogue(header_format: str | None, header_parameters: int) -> Templ
 @pytest.mark.parametrize(
     ("header_format", "header_parameters", "header_text", "expected"),
     [
-        ("IMAGE", 0, None, "has a IMAGE header, which a campaign step cannot fill"),
+        ("IMAGE", 0, None, "has a media header (IMAGE), which a campaign step cannot fill"),
         ("TEXT", 1, None, "has a parameter in its header and the step gives none"),
         ("TEXT", 0, TemplateParameter.fixed("x"), "the step gives a header parameter"),
         (None, 0, TemplateParameter.fixed("x"), "the step gives a header parameter"),

@@ -113,7 +113,8 @@ def _check_header(
     described = f"template {content.name!r} ({content.language})"
     if template.has_media_header:
         problem = (
-            f"{described} has a {template.header_format} header, which a campaign step cannot fill"
+            f"{described} has a media header ({template.header_format}), which a "
+            "campaign step cannot fill"
         )
         fix = "Pick a template without a media header: Meta refuses the send (131008)."
     elif template.header_parameters and content.header_text is None:
