@@ -13,6 +13,7 @@ from herald.store import (  # noqa: F401
     audit,
     campaigns,
     conversations,
+    idempotency,
     inbox,
     integrations,
     journeys,

@@ -16,7 +16,8 @@ from herald.domain.access import SessionPolicy
 from herald.services.container import Herald
 from herald.services.users import bootstrap_admin
 from herald.web import account, health, login, pages
-from herald.web.api import api_keys, audit, me, users
+from herald.web.api.limits import ApiLimitsMiddleware, RateLimiter, RatePolicy
+from herald.web.api.routes import api_routers
 from herald.web.auth import guard_request, is_exempt_path
 from herald.web.errors import install_error_handlers
 from herald.web.security_headers import SecurityHeadersMiddleware
@@ -55,7 +56,7 @@ def create_app(herald: Herald) -> FastAPI:
     install_webhooks(app, herald)
     app.include_router(login.router)
     app.include_router(account.router)
-    for router in (me.router, users.router, api_keys.router, audit.router):
+    for router in api_routers():
         app.include_router(router)
     for page_router in pages.routers():
         app.include_router(page_router)
@@ -96,6 +97,17 @@ def _install_middleware(app: FastAPI, herald: Herald) -> None:
         idle=timedelta(seconds=settings.session_idle_seconds),
     )
     cookies = SessionCookies(herald.session_secrets, policy, secure=settings.uses_https())
-    # Added last runs first: security headers wrap everything, sessions inside.
+    limiter = RateLimiter(
+        RatePolicy(settings.api_rate_limit_per_second, settings.api_rate_limit_burst),
+        herald.clock,
+    )
+    # Added last runs first: security headers wrap everything, then the API's
+    # limits (refusing early and cheaply), sessions inside.
     app.add_middleware(SessionMiddleware, cookies=cookies, clock=herald.clock)
+    app.add_middleware(
+        ApiLimitsMiddleware,
+        limiter=limiter,
+        upload_max_bytes=settings.api_upload_max_bytes,
+        body_max_bytes=settings.api_body_max_bytes,
+    )
     app.add_middleware(SecurityHeadersMiddleware, https=settings.uses_https())
