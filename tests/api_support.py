@@ -41,6 +41,12 @@ class Api:
 def build_api(database_url: str, data_dir: Path, **settings: Any) -> Iterator[Api]:
     clock = FakeClock()
     herald = make_herald(database_url, data_dir, clock, **settings)
+    yield from serve(herald, clock)
+    herald.close()
+
+
+def serve(herald: Herald, clock: FakeClock) -> Iterator[Api]:
+    """The app over ``herald``, with the standard users and one API key per scope."""
     add_standard_users(herald)
     tokens = {}
     with herald.sessions() as session:
@@ -52,7 +58,6 @@ def build_api(database_url: str, data_dir: Path, **settings: Any) -> Iterator[Ap
     app = create_app(herald)
     with TestClient(app):
         yield Api(herald, app, clock, tokens)
-    herald.close()
 
 
 def upload_audience(client: TestClient, csv: bytes = CSV, name: str = "Lisbon") -> dict[str, Any]:
