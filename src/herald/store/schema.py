@@ -17,6 +17,7 @@ from herald.store import (  # noqa: F401
     inbox,
     integrations,
     journeys,
+    outbound_webhooks,
     rate_limits,
     suppression,
     users,

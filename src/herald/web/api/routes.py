@@ -17,6 +17,7 @@ from herald.web.api import (
     me,
     suppression,
     users,
+    webhooks,
 )
 
 
@@ -31,6 +32,7 @@ def api_routers() -> list[APIRouter]:
         campaign_activity.router,
         conversations.router,
         suppression.router,
+        webhooks.router,
         users.router,
         api_keys.router,
         audit.router,
