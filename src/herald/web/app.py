@@ -18,6 +18,7 @@ from herald.services.users import bootstrap_admin
 from herald.web import account, health, login, pages
 from herald.web.api.limits import ApiLimitsMiddleware, RateLimiter, RatePolicy
 from herald.web.api.routes import api_routers
+from herald.web.api.schema import describe_problems
 from herald.web.auth import guard_request, is_exempt_path
 from herald.web.errors import install_error_handlers
 from herald.web.security_headers import SecurityHeadersMiddleware
@@ -80,6 +81,7 @@ def _describe_authentication(app: FastAPI) -> None:
             "description": "An API key: `Authorization: Bearer hk_<prefix>_<secret>`.",
         }
         schema["security"] = [{"bearerAuth": []}]
+        describe_problems(schema)
         for path, operations in schema.get("paths", {}).items():
             if path in PUBLIC_OPERATIONS or is_exempt_path(path):
                 for operation in operations.values():
