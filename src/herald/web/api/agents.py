@@ -21,6 +21,7 @@ from herald.services import agents
 from herald.services.agents import AgentInfo, AgentVersion
 from herald.web.api import API_PREFIX
 from herald.web.api.idempotency import IdempotentRoute
+from herald.web.api.paging import ResourceId
 from herald.web.auth import RequireWrite
 from herald.web.deps import HeraldDep, SessionDep
 
@@ -132,14 +133,14 @@ def create_agent(body: AgentIn, herald: HeraldDep, db: SessionDep, _who: Require
 
 
 @router.get("/{agent_id}", response_model=AgentOut)
-def get_agent(agent_id: int, db: SessionDep) -> AgentOut:
+def get_agent(agent_id: ResourceId, db: SessionDep) -> AgentOut:
     agent = agents.get_agent(db, agent_id)
     return AgentOut.of(agent, agents.list_versions(db, agent_id))
 
 
 @router.post("/{agent_id}/versions", response_model=VersionOut, status_code=201)
 def save_draft(
-    agent_id: int, body: DraftIn, herald: HeraldDep, db: SessionDep, _who: RequireWrite
+    agent_id: ResourceId, body: DraftIn, herald: HeraldDep, db: SessionDep, _who: RequireWrite
 ) -> VersionOut:
     """Save the agent's draft: the open draft is edited, else version N+1 is opened."""
     agent = agents.get_agent(db, agent_id)
@@ -150,7 +151,11 @@ def save_draft(
 
 @router.post("/{agent_id}/versions/{version_id}/publish", response_model=VersionOut)
 def publish(
-    agent_id: int, version_id: int, herald: HeraldDep, db: SessionDep, _who: RequireWrite
+    agent_id: ResourceId,
+    version_id: ResourceId,
+    herald: HeraldDep,
+    db: SessionDep,
+    _who: RequireWrite,
 ) -> VersionOut:
     """Freeze a version so campaigns can pin it; publishing twice changes nothing."""
     agent = agents.get_agent(db, agent_id)

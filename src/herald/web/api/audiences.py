@@ -20,7 +20,7 @@ from herald.services.audience_quick_add import MAX_NAME_LENGTH
 from herald.store.audiences import AudienceRecord, ContactRecord, ProblemRecord
 from herald.web.api import API_PREFIX
 from herald.web.api.idempotency import IdempotentRoute
-from herald.web.api.paging import Cursor, Limit, int_cursor, next_int_cursor
+from herald.web.api.paging import Cursor, Limit, ResourceId, int_cursor, next_int_cursor
 from herald.web.auth import RequireWrite
 from herald.web.deps import HeraldDep
 
@@ -241,13 +241,13 @@ def create_empty(body: EmptyAudienceIn, herald: HeraldDep, _who: RequireWrite) -
 
 
 @router.get("/{audience_id}", response_model=AudienceOut)
-def get_audience(audience_id: int, herald: HeraldDep) -> AudienceOut:
+def get_audience(audience_id: ResourceId, herald: HeraldDep) -> AudienceOut:
     return AudienceOut.of(audiences.get_audience(herald.engine, audience_id))
 
 
 @router.get("/{audience_id}/contacts", response_model=ContactPageOut)
 def list_contacts(
-    audience_id: int, herald: HeraldDep, cursor: Cursor = None, limit: Limit = 50
+    audience_id: ResourceId, herald: HeraldDep, cursor: Cursor = None, limit: Limit = 50
 ) -> ContactPageOut:
     """Contacts in file order."""
     after = int_cursor(cursor) or 0
@@ -261,7 +261,7 @@ def list_contacts(
 
 @router.get("/{audience_id}/problems", response_model=ProblemPageOut)
 def list_problems(
-    audience_id: int, herald: HeraldDep, cursor: Cursor = None, limit: Limit = 50
+    audience_id: ResourceId, herald: HeraldDep, cursor: Cursor = None, limit: Limit = 50
 ) -> ProblemPageOut:
     """The validation report of a stored upload: file-level problems first, then by row."""
     after = int_cursor(cursor) or 0
@@ -275,7 +275,7 @@ def list_problems(
 
 @router.post("/{audience_id}/contacts", response_model=AddedContactOut, status_code=201)
 def add_contact(
-    audience_id: int, body: ContactIn, herald: HeraldDep, _who: RequireWrite
+    audience_id: ResourceId, body: ContactIn, herald: HeraldDep, _who: RequireWrite
 ) -> AddedContactOut:
     """Quick add: one contact, validated like an uploaded row; duplicates are refused (409)."""
     added = audiences.add_contact(
@@ -292,7 +292,7 @@ def add_contact(
     response_class=StreamingResponse,
     responses={200: {"content": {"text/csv": {}}, "description": "The audience as CSV."}},
 )
-def export(audience_id: int, herald: HeraldDep) -> StreamingResponse:
+def export(audience_id: ResourceId, herald: HeraldDep) -> StreamingResponse:
     """The audience as CSV, formula-safe for spreadsheets."""
     chunks = audiences.audience_csv(herald.engine, audience_id)
     filename = f"audience-{audience_id}.csv"

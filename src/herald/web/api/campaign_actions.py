@@ -21,6 +21,7 @@ from herald.services.container import Herald
 from herald.web.api import API_PREFIX
 from herald.web.api.campaigns import CampaignOut, ScheduleIn
 from herald.web.api.idempotency import IdempotentRoute
+from herald.web.api.paging import ResourceId
 from herald.web.auth import CurrentActor, RequireWrite
 from herald.web.deps import HeraldDep, SessionDep
 
@@ -46,7 +47,11 @@ def _audited(
 
 @router.post("/{campaign_id}/launch", response_model=CampaignOut)
 def launch(
-    campaign_id: int, herald: HeraldDep, db: SessionDep, _who: RequireWrite, actor: CurrentActor
+    campaign_id: ResourceId,
+    herald: HeraldDep,
+    db: SessionDep,
+    _who: RequireWrite,
+    actor: CurrentActor,
 ) -> CampaignOut:
     """Send now; a planned start is dropped. The checks must pass."""
     return _audited(herald, db, actor, "launched", herald.campaigns.launch(db, campaign_id))
@@ -54,7 +59,7 @@ def launch(
 
 @router.post("/{campaign_id}/schedule", response_model=CampaignOut)
 def schedule(
-    campaign_id: int,
+    campaign_id: ResourceId,
     body: ScheduleIn,
     herald: HeraldDep,
     db: SessionDep,
@@ -70,7 +75,11 @@ def schedule(
 
 @router.post("/{campaign_id}/unschedule", response_model=CampaignOut)
 def unschedule(
-    campaign_id: int, herald: HeraldDep, db: SessionDep, _who: RequireWrite, actor: CurrentActor
+    campaign_id: ResourceId,
+    herald: HeraldDep,
+    db: SessionDep,
+    _who: RequireWrite,
+    actor: CurrentActor,
 ) -> CampaignOut:
     """Back to draft without a start time; nothing was sent."""
     view = herald.campaigns.unschedule(db, campaign_id)
@@ -79,7 +88,11 @@ def unschedule(
 
 @router.post("/{campaign_id}/pause", response_model=CampaignOut)
 def pause(
-    campaign_id: int, herald: HeraldDep, db: SessionDep, _who: RequireWrite, actor: CurrentActor
+    campaign_id: ResourceId,
+    herald: HeraldDep,
+    db: SessionDep,
+    _who: RequireWrite,
+    actor: CurrentActor,
 ) -> CampaignOut:
     """Stop sending new messages; contacts keep their place in the journey."""
     return _audited(herald, db, actor, "paused", herald.campaigns.pause(db, campaign_id))
@@ -87,14 +100,22 @@ def pause(
 
 @router.post("/{campaign_id}/resume", response_model=CampaignOut)
 def resume(
-    campaign_id: int, herald: HeraldDep, db: SessionDep, _who: RequireWrite, actor: CurrentActor
+    campaign_id: ResourceId,
+    herald: HeraldDep,
+    db: SessionDep,
+    _who: RequireWrite,
+    actor: CurrentActor,
 ) -> CampaignOut:
     return _audited(herald, db, actor, "resumed", herald.campaigns.resume(db, campaign_id))
 
 
 @router.post("/{campaign_id}/cancel", response_model=CampaignOut)
 def cancel(
-    campaign_id: int, herald: HeraldDep, db: SessionDep, _who: RequireWrite, actor: CurrentActor
+    campaign_id: ResourceId,
+    herald: HeraldDep,
+    db: SessionDep,
+    _who: RequireWrite,
+    actor: CurrentActor,
 ) -> CampaignOut:
     """Stop for good: every contact still in the journey completes as cancelled."""
     return _audited(herald, db, actor, "cancelled", herald.campaigns.cancel(db, campaign_id))

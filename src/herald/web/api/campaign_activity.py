@@ -13,7 +13,7 @@ from herald.domain.journey_state import Outcome, Phase
 from herald.services import campaign_activity as activity
 from herald.web.api import API_PREFIX
 from herald.web.api.campaigns import CampaignOut
-from herald.web.api.paging import Cursor, Limit, int_cursor, next_int_cursor
+from herald.web.api.paging import Cursor, IdQuery, Limit, ResourceId, int_cursor, next_int_cursor
 from herald.web.deps import HeraldDep, SessionDep
 
 router = APIRouter(prefix=f"{API_PREFIX}/campaigns", tags=["campaign activity"])
@@ -85,7 +85,7 @@ class MessagePageOut(BaseModel):
 
 
 @router.get("/{campaign_id}/progress", response_model=ProgressOut)
-def progress(campaign_id: int, herald: HeraldDep, db: SessionDep) -> ProgressOut:
+def progress(campaign_id: ResourceId, herald: HeraldDep, db: SessionDep) -> ProgressOut:
     counted = herald.campaigns.progress(db, campaign_id)
     return ProgressOut(
         campaign=CampaignOut.of(counted.campaign),
@@ -99,7 +99,7 @@ def progress(campaign_id: int, herald: HeraldDep, db: SessionDep) -> ProgressOut
 
 @router.get("/{campaign_id}/contacts", response_model=ContactJourneyPageOut)
 def contacts(
-    campaign_id: int,
+    campaign_id: ResourceId,
     db: SessionDep,
     phase: Phase | None = None,
     outcome: Outcome | None = None,
@@ -125,7 +125,7 @@ def contacts(
 
 
 @router.get("/{campaign_id}/contacts/{journey_id}/timeline", response_model=TimelineOut)
-def timeline(campaign_id: int, journey_id: int, db: SessionDep) -> TimelineOut:
+def timeline(campaign_id: ResourceId, journey_id: ResourceId, db: SessionDep) -> TimelineOut:
     """Every move of one contact's journey, oldest first."""
     entries = activity.contact_timeline(db, campaign_id, journey_id)
     return TimelineOut(
@@ -135,13 +135,13 @@ def timeline(campaign_id: int, journey_id: int, db: SessionDep) -> TimelineOut:
 
 @router.get("/{campaign_id}/messages", response_model=MessagePageOut)
 def messages(
-    campaign_id: int,
+    campaign_id: ResourceId,
     db: SessionDep,
     status: Annotated[str | None, Query(max_length=16)] = None,
     channel: Channel | None = None,
     step: Annotated[int | None, Query(ge=0, le=100)] = None,
     error_code: Annotated[str | None, Query(max_length=64)] = None,
-    journey_id: Annotated[int | None, Query(ge=1)] = None,
+    journey_id: IdQuery = None,
     cursor: Cursor = None,
     limit: Limit = 50,
 ) -> MessagePageOut:

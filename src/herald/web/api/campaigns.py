@@ -21,7 +21,15 @@ from herald.services.campaign_lifecycle import schedule_spec
 from herald.services.campaigns import CampaignView
 from herald.web.api import API_PREFIX
 from herald.web.api.idempotency import IdempotentRoute
-from herald.web.api.paging import Cursor, Limit, int_cursor, next_int_cursor
+from herald.web.api.paging import (
+    MAX_ID,
+    Cursor,
+    IdField,
+    Limit,
+    ResourceId,
+    int_cursor,
+    next_int_cursor,
+)
 from herald.web.auth import RequireWrite
 from herald.web.deps import HeraldDep, SessionDep
 
@@ -63,10 +71,10 @@ class CampaignIn(BaseModel):
 
     name: str = Field(min_length=1, max_length=MAX_NAME_LENGTH, examples=["Spring check-ups"])
     extra_tags: list[Tag] = Field(default_factory=list, max_length=20)
-    audience_id: int | None = Field(
+    audience_id: IdField | None = Field(
         default=None, description="The campaign gets its own copy of this audience."
     )
-    agent_version_id: int | None = Field(
+    agent_version_id: IdField | None = Field(
         default=None, description="A published agent version; default: the built-in agent."
     )
     journey: dict[str, Any] | None = Field(default=None, examples=[JOURNEY_EXAMPLE])
@@ -83,8 +91,8 @@ class CampaignPatch(BaseModel):
 
     name: str | None = Field(default=None, min_length=1, max_length=MAX_NAME_LENGTH)
     extra_tags: list[Tag] | None = Field(default=None, max_length=20)
-    audience_id: int | None = None
-    agent_version_id: int | None = None
+    audience_id: IdField | None = None
+    agent_version_id: IdField | None = None
     journey: dict[str, Any] | None = None
     default_region: str | None = Field(default=None, min_length=2, max_length=2)
     schedule: ScheduleIn | None = None
@@ -198,13 +206,17 @@ def create_campaign(
 
 
 @router.get("/{campaign_id}", response_model=CampaignOut)
-def get_campaign(campaign_id: int, herald: HeraldDep, db: SessionDep) -> CampaignOut:
+def get_campaign(campaign_id: ResourceId, herald: HeraldDep, db: SessionDep) -> CampaignOut:
     return CampaignOut.of(herald.campaigns.get(db, campaign_id))
 
 
 @router.patch("/{campaign_id}", response_model=CampaignOut)
 def update_campaign(
-    campaign_id: int, body: CampaignPatch, herald: HeraldDep, db: SessionDep, _who: RequireWrite
+    campaign_id: ResourceId,
+    body: CampaignPatch,
+    herald: HeraldDep,
+    db: SessionDep,
+    _who: RequireWrite,
 ) -> CampaignOut:
     """Edit a draft or scheduled campaign; started campaigns refuse (409)."""
     given = body.model_fields_set
@@ -229,7 +241,7 @@ def update_campaign(
 
 @router.delete("/{campaign_id}", status_code=204)
 def delete_campaign(
-    campaign_id: int, herald: HeraldDep, db: SessionDep, _who: RequireWrite
+    campaign_id: ResourceId, herald: HeraldDep, db: SessionDep, _who: RequireWrite
 ) -> Response:
     """Delete a draft; other statuses are cancelled instead (409)."""
     herald.campaigns.delete_draft(db, campaign_id)
@@ -237,7 +249,7 @@ def delete_campaign(
 
 
 @router.get("/{campaign_id}/journey", response_model=JourneyOut)
-def get_journey(campaign_id: int, herald: HeraldDep, db: SessionDep) -> JourneyOut:
+def get_journey(campaign_id: ResourceId, herald: HeraldDep, db: SessionDep) -> JourneyOut:
     view = herald.campaigns.get(db, campaign_id)
     variables = herald.campaigns.variables(db, campaign_id)
     return JourneyOut(journey=view.journey, variables=list(variables))
@@ -245,7 +257,7 @@ def get_journey(campaign_id: int, herald: HeraldDep, db: SessionDep) -> JourneyO
 
 @router.put("/{campaign_id}/journey", response_model=JourneyOut)
 def put_journey(
-    campaign_id: int, body: JourneyIn, herald: HeraldDep, db: SessionDep, _who: RequireWrite
+    campaign_id: ResourceId, body: JourneyIn, herald: HeraldDep, db: SessionDep, _who: RequireWrite
 ) -> JourneyOut:
     """Replace the journey; a draft keeps even an incomplete one (the review says what is
     missing), a scheduled campaign refuses one that fails its checks."""
@@ -255,21 +267,22 @@ def put_journey(
 
 
 @router.get("/{campaign_id}/review", response_model=ReviewOut)
-def review(campaign_id: int, herald: HeraldDep, db: SessionDep) -> ReviewOut:
+def review(campaign_id: ResourceId, herald: HeraldDep, db: SessionDep) -> ReviewOut:
     summary = herald.campaigns.review(db, campaign_id)
     return ReviewOut(can_launch=summary.can_launch, **summary.as_dict())
 
 
 @router.get("/{campaign_id}/preview", response_model=PreviewOut)
 def preview(
-    campaign_id: int,
+    campaign_id: ResourceId,
     herald: HeraldDep,
     db: SessionDep,
     step: Annotated[
         str, Query(max_length=32, description="`primary`, `fallback-N` or `follow-up`.")
     ] = "primary",
     contact_row: Annotated[
-        int | None, Query(ge=1, description="The contact's file row; default: the first.")
+        int | None,
+        Query(ge=1, le=MAX_ID, description="The contact's file row; default: the first."),
     ] = None,
 ) -> PreviewOut:
     """One step rendered for one contact, as they would receive it."""

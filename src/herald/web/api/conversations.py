@@ -26,6 +26,7 @@ from herald.services.conversations import (
 from herald.store.conversation_threads import ThreadMessage
 from herald.web.api import API_PREFIX
 from herald.web.api.idempotency import IdempotentRoute
+from herald.web.api.paging import IdQuery, ResourceId
 from herald.web.auth import CurrentUser, RequireWrite
 from herald.web.deps import HeraldDep, SessionDep
 
@@ -119,7 +120,7 @@ def list_conversations(
     herald: HeraldDep,
     db: SessionDep,
     tag: Annotated[str | None, Query(max_length=64)] = None,
-    campaign_id: Annotated[int | None, Query(ge=1)] = None,
+    campaign_id: IdQuery = None,
     channel: Channel | None = None,
     status: ConversationStatus | None = None,
     q: Annotated[
@@ -145,7 +146,7 @@ def list_conversations(
 
 
 @router.get("/{conversation_id}", response_model=ThreadOut)
-def thread(conversation_id: int, herald: HeraldDep, db: SessionDep) -> ThreadOut:
+def thread(conversation_id: ResourceId, herald: HeraldDep, db: SessionDep) -> ThreadOut:
     detail = ConversationServices(herald.clock).get(db, conversation_id)
     return ThreadOut(
         conversation=ConversationOut.of(detail.conversation),
@@ -155,7 +156,7 @@ def thread(conversation_id: int, herald: HeraldDep, db: SessionDep) -> ThreadOut
 
 @router.post("/{conversation_id}/replies", response_model=ReplyOut, status_code=201)
 def reply(
-    conversation_id: int, body: ReplyIn, herald: HeraldDep, db: SessionDep, who: CurrentUser
+    conversation_id: ResourceId, body: ReplyIn, herald: HeraldDep, db: SessionDep, who: CurrentUser
 ) -> ReplyOut:
     """Queue a reply from a person; the conversation is handed off to people."""
     posted = send_user_reply(
@@ -174,7 +175,11 @@ def reply(
 
 @router.post("/{conversation_id}/hand-off", response_model=ConversationOut)
 def hand_off(
-    conversation_id: int, body: HandOffIn, herald: HeraldDep, db: SessionDep, _who: RequireWrite
+    conversation_id: ResourceId,
+    body: HandOffIn,
+    herald: HeraldDep,
+    db: SessionDep,
+    _who: RequireWrite,
 ) -> ConversationOut:
     """A person takes over: the agent no longer answers."""
     view = ConversationServices(herald.clock).hand_off(db, conversation_id, reason=body.reason)
@@ -183,7 +188,7 @@ def hand_off(
 
 @router.post("/{conversation_id}/return-to-agent", response_model=ConversationOut)
 def return_to_agent(
-    conversation_id: int, herald: HeraldDep, db: SessionDep, _who: RequireWrite
+    conversation_id: ResourceId, herald: HeraldDep, db: SessionDep, _who: RequireWrite
 ) -> ConversationOut:
     view = ConversationServices(herald.clock).return_to_agent(db, conversation_id)
     return ConversationOut.of(view)
@@ -191,7 +196,7 @@ def return_to_agent(
 
 @router.post("/{conversation_id}/close", response_model=ConversationOut)
 def close(
-    conversation_id: int, herald: HeraldDep, db: SessionDep, _who: RequireWrite
+    conversation_id: ResourceId, herald: HeraldDep, db: SessionDep, _who: RequireWrite
 ) -> ConversationOut:
     view = ConversationServices(herald.clock).close(db, conversation_id)
     return ConversationOut.of(view)
@@ -199,7 +204,7 @@ def close(
 
 @router.post("/{conversation_id}/reopen", response_model=ConversationOut)
 def reopen(
-    conversation_id: int, herald: HeraldDep, db: SessionDep, _who: RequireWrite
+    conversation_id: ResourceId, herald: HeraldDep, db: SessionDep, _who: RequireWrite
 ) -> ConversationOut:
     view = ConversationServices(herald.clock).reopen(db, conversation_id)
     return ConversationOut.of(view)

@@ -23,6 +23,7 @@ from herald.services.container import Herald
 from herald.services.integrations import IntegrationView
 from herald.web.api import API_PREFIX
 from herald.web.api.idempotency import IdempotentRoute
+from herald.web.api.paging import ResourceId
 from herald.web.auth import RequireWrite
 from herald.web.deps import HeraldDep, SessionDep
 
@@ -115,13 +116,15 @@ def create_integration(
 
 
 @router.get("/{integration_id}", response_model=IntegrationOut)
-def get_integration(integration_id: int, herald: HeraldDep, db: SessionDep) -> IntegrationOut:
+def get_integration(
+    integration_id: ResourceId, herald: HeraldDep, db: SessionDep
+) -> IntegrationOut:
     return IntegrationOut.of(herald.integrations.get(db, IntegrationId(integration_id)))
 
 
 @router.patch("/{integration_id}", response_model=IntegrationOut)
 def update_integration(
-    integration_id: int,
+    integration_id: ResourceId,
     body: IntegrationPatch,
     herald: HeraldDep,
     db: SessionDep,
@@ -138,20 +141,20 @@ def update_integration(
 
 
 @router.post("/{integration_id}/activate", response_model=IntegrationOut)
-def activate(integration_id: int, herald: HeraldDep, db: SessionDep) -> IntegrationOut:
+def activate(integration_id: ResourceId, herald: HeraldDep, db: SessionDep) -> IntegrationOut:
     view = herald.integrations.update(db, IntegrationId(integration_id), is_active=True)
     return IntegrationOut.of(view)
 
 
 @router.post("/{integration_id}/deactivate", response_model=IntegrationOut)
-def deactivate(integration_id: int, herald: HeraldDep, db: SessionDep) -> IntegrationOut:
+def deactivate(integration_id: ResourceId, herald: HeraldDep, db: SessionDep) -> IntegrationOut:
     view = herald.integrations.update(db, IntegrationId(integration_id), is_active=False)
     return IntegrationOut.of(view)
 
 
 @router.post("/{integration_id}/test", response_model=IntegrationOut)
 async def test_integration(
-    integration_id: int, herald: HeraldDep, _who: RequireWrite
+    integration_id: ResourceId, herald: HeraldDep, _who: RequireWrite
 ) -> IntegrationOut:
     """Ask the provider whether the credentials work; the answer is kept as `health`."""
     kind, settings = await run_in_threadpool(_load, herald, IntegrationId(integration_id))

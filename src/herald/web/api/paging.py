@@ -12,10 +12,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Annotated, TypeVar
 
-from fastapi import Query
+from fastapi import Path, Query
+from pydantic import Field
 
 from herald.errors import ValidationError
 
+MAX_ID = 2**63 - 1
+"""The largest id any table can hold (SQLite INTEGER, PostgreSQL BIGINT): larger ids in
+paths, queries or bodies are refused as invalid instead of failing in the driver."""
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
 
@@ -25,6 +29,9 @@ Cursor = Annotated[
         max_length=200, description="The `next_cursor` of the previous page; omit for the first."
     ),
 ]
+ResourceId = Annotated[int, Path(ge=1, le=MAX_ID)]
+IdQuery = Annotated[int | None, Query(ge=1, le=MAX_ID)]
+IdField = Annotated[int, Field(ge=1, le=MAX_ID)]
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page.")]
 
 T = TypeVar("T")

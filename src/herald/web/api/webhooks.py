@@ -22,7 +22,7 @@ from herald.services.outbound_webhooks import (
 )
 from herald.web.api import API_PREFIX
 from herald.web.api.idempotency import IdempotentRoute
-from herald.web.api.paging import Cursor, Limit, int_cursor, next_int_cursor
+from herald.web.api.paging import Cursor, Limit, ResourceId, int_cursor, next_int_cursor
 from herald.web.auth import RequireWrite
 from herald.web.deps import HeraldDep, SessionDep
 
@@ -128,13 +128,15 @@ def subscribe(
 
 
 @router.get("/{subscription_id}", response_model=SubscriptionOut)
-def get_subscription(subscription_id: int, herald: HeraldDep, db: SessionDep) -> SubscriptionOut:
+def get_subscription(
+    subscription_id: ResourceId, herald: HeraldDep, db: SessionDep
+) -> SubscriptionOut:
     return SubscriptionOut.of(_service(herald).get(db, subscription_id))
 
 
 @router.patch("/{subscription_id}", response_model=SubscriptionOut)
 def update_subscription(
-    subscription_id: int,
+    subscription_id: ResourceId,
     body: SubscriptionPatch,
     herald: HeraldDep,
     db: SessionDep,
@@ -154,7 +156,7 @@ def update_subscription(
 
 @router.delete("/{subscription_id}", status_code=204)
 def unsubscribe(
-    subscription_id: int, herald: HeraldDep, db: SessionDep, _who: RequireWrite
+    subscription_id: ResourceId, herald: HeraldDep, db: SessionDep, _who: RequireWrite
 ) -> Response:
     _service(herald).delete(db, subscription_id)
     return Response(status_code=204)
@@ -162,7 +164,7 @@ def unsubscribe(
 
 @router.get("/{subscription_id}/deliveries", response_model=DeliveryPageOut)
 def list_deliveries(
-    subscription_id: int,
+    subscription_id: ResourceId,
     herald: HeraldDep,
     db: SessionDep,
     status: DeliveryStatus | None = None,
@@ -182,7 +184,7 @@ def list_deliveries(
 
 @router.get("/{subscription_id}/deliveries/{delivery_id}", response_model=DeliveryDetailOut)
 def get_delivery(
-    subscription_id: int, delivery_id: int, herald: HeraldDep, db: SessionDep
+    subscription_id: ResourceId, delivery_id: ResourceId, herald: HeraldDep, db: SessionDep
 ) -> DeliveryDetailOut:
     delivery = _service(herald).delivery(db, subscription_id, delivery_id)
     return DeliveryDetailOut.model_validate(delivery, from_attributes=True)
