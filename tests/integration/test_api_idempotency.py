@@ -90,7 +90,7 @@ def test_a_malformed_key_is_refused(api: Api) -> None:
 
 def test_a_duplicate_while_the_first_runs_is_refused_with_409(api: Api) -> None:
     body = b'{"name":"VIP"}'
-    store = IdempotencyStore(api.herald.sessions, api.clock)
+    store = IdempotencyStore(api.herald.sessions, api.clock, api.herald.box)
     key_id = _key_id(api, "write")
     claim = NewClaim(
         f"api_key:{key_id}", "busy", fingerprint("POST", EMPTY, "", body), "POST", EMPTY

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from herald.clock import Clock
 from herald.errors import ConflictError, ValidationError
+from herald.store.encryption import SecretBox
 from herald.store.idempotency import (
     Claim,
     ClaimOutcome,
@@ -62,11 +63,18 @@ def fingerprint(method: str, path: str, query: str, body: bytes) -> str:
 
 
 class IdempotencyStore:
-    """The claim / finish / abandon steps over the database; each commits."""
+    """The claim / finish / abandon steps over the database; each commits.
 
-    def __init__(self, sessions: sessionmaker[Session], clock: Clock) -> None:
+    Stored response bodies are encrypted with the secret box: some first
+    responses are the only place a secret is ever shown (a new API key's
+    token, a webhook subscription's signing secret), and a replay must show
+    it again without the database or its logs ever holding it in clear.
+    """
+
+    def __init__(self, sessions: sessionmaker[Session], clock: Clock, box: SecretBox) -> None:
         self._sessions = sessions
         self._clock = clock
+        self._box = box
 
     def begin(self, claim: NewClaim) -> StoredResponse | None:
         """None when the request must run now; the stored response for a replay.
@@ -82,11 +90,21 @@ class IdempotencyStore:
                 lock=timedelta(seconds=LOCK_SECONDS),
                 ttl=timedelta(seconds=KEY_LIFETIME_SECONDS),
             )
-        return _decision(decided)
+        stored = _decision(decided)
+        if stored is None:
+            return None
+        body = self._box.decrypt(stored.body.decode("ascii")).encode("utf-8")
+        return StoredResponse(stored.status_code, stored.headers, body)
 
     def finish(self, principal: str, key: str, response: StoredResponse) -> None:
+        sealed = self._box.encrypt(response.body.decode("utf-8", "replace")).encode("ascii")
         with self._sessions() as session:
-            complete_key(session, principal, key, response)
+            complete_key(
+                session,
+                principal,
+                key,
+                StoredResponse(response.status_code, response.headers, sealed),
+            )
 
     def abandon(self, principal: str, key: str) -> None:
         with self._sessions() as session:

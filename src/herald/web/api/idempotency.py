@@ -62,7 +62,7 @@ async def _run_once(request: Request, key: str, handler: Handler) -> Response:
         return await handler(request)  # refused by the guard as unauthenticated
     herald = request.app.state.herald
     assert isinstance(herald, Herald)
-    store = IdempotencyStore(herald.sessions, herald.clock)
+    store = IdempotencyStore(herald.sessions, herald.clock, herald.box)
     owner = f"{principal.kind.value}:{principal.id}"
     body = _comparable_body(request, await request.body())
     claim = NewClaim(

@@ -11,12 +11,16 @@ from pydantic import BaseModel, ConfigDict, Field
 from herald.domain.users import NAME_MAX_LENGTH, PASSWORD_MAX_LENGTH, Role
 from herald.services.users import UserView
 from herald.web.api import API_PREFIX
+from herald.web.api.idempotency import IdempotentRoute
 from herald.web.api.paging import MAX_ID, ResourceId
 from herald.web.auth import CurrentActor, require_admin
 from herald.web.deps import HeraldDep, SessionDep
 
 router = APIRouter(
-    prefix=f"{API_PREFIX}/users", tags=["users"], dependencies=[Depends(require_admin)]
+    prefix=f"{API_PREFIX}/users",
+    tags=["users"],
+    dependencies=[Depends(require_admin)],
+    route_class=IdempotentRoute,
 )
 
 
