@@ -131,3 +131,13 @@ def _key_id(api: Api, scope: str) -> int:
     me = api.client(scope).get("/api/v1/me").json()
     key_id: int = me["id"]
     return key_id
+
+
+def test_a_key_expires_after_a_day(api: Api) -> None:
+    client = api.client("write")
+    headers = {"Idempotency-Key": "daily"}
+    assert client.post(EMPTY, json={"name": "A"}, headers=headers).status_code == 201
+    api.clock.advance(timedelta(hours=24, seconds=1))
+    later = client.post(EMPTY, json={"name": "B"}, headers=headers)
+    assert later.status_code == 201 and "idempotent-replayed" not in later.headers
+    assert count_audiences(api) == 2

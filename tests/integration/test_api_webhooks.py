@@ -49,14 +49,20 @@ class Receiver:
         return web.Response(status=self.statuses.pop(0) if self.statuses else 200)
 
 
-def run_worker(harness: EngineHarness, receiver: Receiver, url_box: list[str], passes: int) -> None:
+def run_worker(
+    harness: EngineHarness, receiver: Receiver | None, url_box: list[str], passes: int
+) -> None:
+    """Run the webhook worker ``passes`` times with ``receiver`` listening (None: nobody)."""
+
     async def main() -> None:
         app = web.Application()
-        app.router.add_post("/hook", receiver.handle)
+        if receiver is not None:
+            app.router.add_post("/hook", receiver.handle)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", int(url_box[0].rsplit(":", 1)[1].split("/")[0]))
-        await site.start()
+        if receiver is not None:
+            port = int(url_box[0].rsplit(":", 1)[1].split("/")[0])
+            await web.TCPSite(runner, "127.0.0.1", port).start()
         try:
             async with aiohttp.ClientSession() as http:
                 worker = WebhookWorker(
@@ -186,6 +192,23 @@ def test_a_receiver_that_keeps_failing_is_given_up_after_the_last_attempt(
     )
     assert failed["status"] == "failed" and failed["next_attempt_at"] is None
     assert failed["attempts"] == len(receiver.requests) == 10
+
+
+def test_an_unreachable_receiver_is_retried(api: Api, harness: EngineHarness) -> None:
+    url = f"http://127.0.0.1:{free_port()}/hook"  # nothing listens there
+    subscription = subscribe(api, url, ["contact.completed"])
+    harness.script(WA, "+12025550101", SendTerminal(ProviderFailure(WA, "131026", "No WhatsApp")))
+    harness.script(SMS, "+12025550101", SendTerminal(ProviderFailure(SMS, "EC_ABSENT", "Absent")))
+    harness.launch(CSV, reminder_journey(follow_up_days=None))
+    harness.settle()
+    harness.clock.advance(timedelta(seconds=10))
+    run_worker(harness, None, [url], passes=1)
+    base = f"/api/v1/webhooks/{subscription['id']}/deliveries"
+    [pending] = api.client("read").get(base).json()["items"]
+    assert pending["status"] == "pending" and pending["last_status_code"] is None
+    assert "ClientConnectorError" in pending["last_error"]
+    detail = api.client("read").get(f"{base}/{pending['id']}").json()
+    assert detail["history"][0]["status_code"] is None and detail["history"][0]["error"]
 
 
 def test_subscriptions_validate_their_url_and_events(api: Api) -> None:

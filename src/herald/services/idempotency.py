@@ -9,7 +9,8 @@ The flow for one request carrying ``Idempotency-Key``::
                             └─ MISMATCH ────> 422, the key was used for another request
 
 Keys are per caller (a user or an API key), so two clients cannot collide.
-A claim whose request died is taken over after :data:`LOCK_SECONDS`.
+A claim whose request died is taken over after :data:`LOCK_SECONDS`; keys live
+:data:`KEY_LIFETIME_SECONDS`, and a caller's expired keys are deleted at its next claim.
 """
 
 from __future__ import annotations
@@ -29,7 +30,6 @@ from herald.store.idempotency import (
     StoredResponse,
     claim_key,
     complete_key,
-    purge_expired,
     release_key,
 )
 
@@ -109,13 +109,6 @@ class IdempotencyStore:
     def abandon(self, principal: str, key: str) -> None:
         with self._sessions() as session:
             release_key(session, principal, key)
-
-    def purge(self) -> int:
-        """Delete expired keys (the worker's housekeeping)."""
-        with self._sessions() as session:
-            count = purge_expired(session, self._clock.now())
-            session.commit()
-        return count
 
 
 def _decision(decided: Claim) -> StoredResponse | None:

@@ -88,6 +88,12 @@ def claim_key(
         "locked_until": now + lock,
         "expires_at": now + ttl,
     }
+    # Housekeeping on the way: the caller's own expired keys (the unique index serves it).
+    session.execute(
+        delete(IdempotencyKeyRow).where(
+            IdempotencyKeyRow.principal == claim.principal, IdempotencyKeyRow.expires_at <= now
+        )
+    )
     if _insert_new(session, values):
         session.commit()
         return Claim(ClaimOutcome.CLAIMED)
@@ -162,9 +168,3 @@ def release_key(session: Session, principal: str, key: str) -> None:
         )
     )
     session.commit()
-
-
-def purge_expired(session: Session, now: datetime) -> int:
-    """Delete keys past their lifetime; the caller commits."""
-    result = session.execute(delete(IdempotencyKeyRow).where(IdempotencyKeyRow.expires_at <= now))
-    return int(getattr(result, "rowcount", 0) or 0)
