@@ -106,9 +106,8 @@ class AgentListOut(BaseModel):
 
 
 @router.get("", response_model=AgentListOut)
-def list_agents(herald: HeraldDep, db: SessionDep) -> AgentListOut:
-    agents.ensure_default_agent(db, herald.clock)
-    db.commit()
+def list_agents(db: SessionDep) -> AgentListOut:
+    """Every agent, the built-in one included once Herald has seeded it."""
     return AgentListOut(
         items=[
             AgentOut.of(agent, agents.list_versions(db, agent.id))

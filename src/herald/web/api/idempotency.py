@@ -58,8 +58,8 @@ class IdempotentRoute(APIRoute):
 
 async def _run_once(request: Request, key: str, handler: Handler) -> Response:
     principal = await run_in_threadpool(find_principal, request)
-    if principal is None:
-        return await handler(request)  # refused by the guard as unauthenticated
+    if principal is None or not principal.can_write:
+        return await handler(request)  # the guard refuses it; nothing worth keeping
     herald = request.app.state.herald
     assert isinstance(herald, Herald)
     store = IdempotencyStore(herald.sessions, herald.clock, herald.box)
