@@ -105,8 +105,7 @@ def _enqueue(
     ]
     if not rows:
         return 0
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     statement = insert(DELIVERIES).on_conflict_do_nothing().returning(DELIVERIES.c.id)
     return len(session.execute(statement, rows).all())
 
@@ -117,11 +116,15 @@ def _cursor(session: Session, source: str) -> int:
 
 
 def _move_cursor(session: Session, source: str, position: int, now: datetime) -> None:
-    row = session.get(WebhookCursorRow, source)
-    if row is None:
-        session.add(WebhookCursorRow(source=source, position=position, updated_at=now))
-    else:
-        row.position, row.updated_at = position, now
+    """Upsert: two workers producing at once both move it, neither fails on the insert."""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = insert(WebhookCursorRow).values(source=source, position=position, updated_at=now)
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[WebhookCursorRow.source],
+            set_={"position": statement.excluded.position, "updated_at": now},
+        )
+    )
 
 
 def _settled_position(rows: Sequence[Any], settled_before: datetime, key: str) -> int | None:
