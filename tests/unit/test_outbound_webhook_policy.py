@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from itertools import pairwise
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -37,6 +38,6 @@ def test_any_change_of_body_or_time_breaks_the_signature(
 def test_retries_back_off_exponentially_then_give_up() -> None:
     delays = [retry_delay_seconds(attempts) for attempts in range(1, MAX_ATTEMPTS + 1)]
     assert delays[:4] == [30, 60, 120, 240]
-    assert all(later == 2 * earlier for earlier, later in zip(delays[:8], delays[1:9], strict=True))
+    assert all(later == 2 * earlier for earlier, later in pairwise(delays[:9]))
     assert delays[-1] is None
     assert sum(delay for delay in delays if delay) < 5 * 3600
