@@ -152,6 +152,7 @@ def test_lifecycle_actions_and_illegal_transitions(api: Api) -> None:
         "campaign.resumed",
         "campaign.paused",
         "campaign.launched",
+        "campaign.created",
     ]
 
 

@@ -42,6 +42,16 @@ def test_integration_secrets_go_in_and_never_come_out(api: Api) -> None:
     with api.herald.sessions() as session:
         settings = api.herald.integrations.provider_settings(session, created["id"])  # type: ignore[arg-type]
     assert settings.access_token.get_secret_value() == WHATSAPP["access_token"]  # type: ignore[attr-defined]
+    audit = api.client("admin").get("/api/v1/audit", params={"target_type": "integration"})
+    entries = [(e["action"], e["actor"]["label"], e["details"]) for e in audit.json()["items"]]
+    assert entries == [
+        (
+            "integration.updated",
+            "write key",
+            {"fields": ["access_token", "phone_number_id", "settings"]},
+        ),
+        ("integration.created", "write key", {"kind": "whatsapp"}),
+    ]
 
 
 def test_integrations_activate_deactivate_and_test(api: Api) -> None:

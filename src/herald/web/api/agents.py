@@ -20,9 +20,10 @@ from herald.errors import NotFoundError
 from herald.services import agents
 from herald.services.agents import AgentInfo, AgentVersion
 from herald.web.api import API_PREFIX
+from herald.web.api.auditing import audit
 from herald.web.api.idempotency import IdempotentRoute
 from herald.web.api.paging import ResourceId
-from herald.web.auth import RequireWrite
+from herald.web.auth import CurrentActor, RequireWrite
 from herald.web.deps import HeraldDep, SessionDep
 
 router = APIRouter(prefix=f"{API_PREFIX}/agents", tags=["agents"], route_class=IdempotentRoute)
@@ -117,7 +118,9 @@ def list_agents(db: SessionDep) -> AgentListOut:
 
 
 @router.post("", response_model=AgentOut, status_code=201)
-def create_agent(body: AgentIn, herald: HeraldDep, db: SessionDep, _who: RequireWrite) -> AgentOut:
+def create_agent(
+    body: AgentIn, herald: HeraldDep, db: SessionDep, _who: RequireWrite, actor: CurrentActor
+) -> AgentOut:
     """A new agent; its configuration becomes draft version 1 (publish it to use it)."""
     agent, version = agents.create_agent(
         db,
@@ -128,6 +131,7 @@ def create_agent(body: AgentIn, herald: HeraldDep, db: SessionDep, _who: Require
         description=body.description,
     )
     db.commit()
+    audit(herald, db, actor, "agent.created", ("agent", agent.id), {"kind": agent.kind})
     return AgentOut.of(agent, [version])
 
 
@@ -155,6 +159,7 @@ def publish(
     herald: HeraldDep,
     db: SessionDep,
     _who: RequireWrite,
+    actor: CurrentActor,
 ) -> VersionOut:
     """Freeze a version so campaigns can pin it; publishing twice changes nothing."""
     agent = agents.get_agent(db, agent_id)
@@ -163,4 +168,5 @@ def publish(
         raise NotFoundError(f"agent {agent_id} has no version {version_id}", field="version_id")
     published = agents.publish_version(db, version_id, herald.clock)
     db.commit()
+    audit(herald, db, actor, "agent.published", ("agent", agent_id), {"version": published.number})
     return VersionOut.of(published, agent.kind)

@@ -14,11 +14,11 @@ from __future__ import annotations
 from fastapi import APIRouter
 from sqlalchemy.orm import Session
 
-from herald.domain.audit import Actor, AuditTarget
-from herald.services.audit import record_audit
+from herald.domain.audit import Actor
 from herald.services.campaigns import CampaignView
 from herald.services.container import Herald
 from herald.web.api import API_PREFIX
+from herald.web.api.auditing import audit
 from herald.web.api.campaigns import CampaignOut, ScheduleIn
 from herald.web.api.idempotency import IdempotentRoute
 from herald.web.api.paging import ResourceId
@@ -33,15 +33,7 @@ router = APIRouter(
 def _audited(
     herald: Herald, db: Session, actor: Actor, action: str, view: CampaignView
 ) -> CampaignOut:
-    record_audit(
-        db,
-        actor,
-        f"campaign.{action}",
-        AuditTarget.of("campaign", view.id),
-        {"status": view.status.value},
-        clock=herald.clock,
-    )
-    db.commit()
+    audit(herald, db, actor, f"campaign.{action}", ("campaign", view.id), {"status": view.status})
     return CampaignOut.of(view)
 
 

@@ -20,6 +20,7 @@ from herald.services.campaign_edits import MAX_NAME_LENGTH, UNSET
 from herald.services.campaign_lifecycle import schedule_spec
 from herald.services.campaigns import CampaignView
 from herald.web.api import API_PREFIX
+from herald.web.api.auditing import audit
 from herald.web.api.idempotency import IdempotentRoute
 from herald.web.api.paging import (
     MAX_ID,
@@ -30,7 +31,7 @@ from herald.web.api.paging import (
     int_cursor,
     next_int_cursor,
 )
-from herald.web.auth import RequireWrite
+from herald.web.auth import CurrentActor, RequireWrite
 from herald.web.deps import HeraldDep, SessionDep
 
 router = APIRouter(
@@ -190,7 +191,7 @@ def list_campaigns(
 
 @router.post("", response_model=CampaignOut, status_code=201)
 def create_campaign(
-    body: CampaignIn, herald: HeraldDep, db: SessionDep, _who: RequireWrite
+    body: CampaignIn, herald: HeraldDep, db: SessionDep, _who: RequireWrite, actor: CurrentActor
 ) -> CampaignOut:
     view = herald.campaigns.create_draft(
         db,
@@ -202,6 +203,7 @@ def create_campaign(
         default_region=body.default_region,
         schedule=body.schedule.spec() if body.schedule else None,
     )
+    audit(herald, db, actor, "campaign.created", ("campaign", view.id), {"name": view.name})
     return CampaignOut.of(view)
 
 
@@ -217,6 +219,7 @@ def update_campaign(
     herald: HeraldDep,
     db: SessionDep,
     _who: RequireWrite,
+    actor: CurrentActor,
 ) -> CampaignOut:
     """Edit a draft or scheduled campaign; started campaigns refuse (409)."""
     given = body.model_fields_set
@@ -236,15 +239,21 @@ def update_campaign(
         default_region=body.default_region if body.default_region is not None else UNSET,
         schedule=pick("schedule", schedule),
     )
+    audit(herald, db, actor, "campaign.updated", ("campaign", view.id), {"fields": sorted(given)})
     return CampaignOut.of(view)
 
 
 @router.delete("/{campaign_id}", status_code=204)
 def delete_campaign(
-    campaign_id: ResourceId, herald: HeraldDep, db: SessionDep, _who: RequireWrite
+    campaign_id: ResourceId,
+    herald: HeraldDep,
+    db: SessionDep,
+    _who: RequireWrite,
+    actor: CurrentActor,
 ) -> Response:
     """Delete a draft; other statuses are cancelled instead (409)."""
     herald.campaigns.delete_draft(db, campaign_id)
+    audit(herald, db, actor, "campaign.deleted", ("campaign", campaign_id))
     return Response(status_code=204)
 
 
@@ -257,11 +266,17 @@ def get_journey(campaign_id: ResourceId, herald: HeraldDep, db: SessionDep) -> J
 
 @router.put("/{campaign_id}/journey", response_model=JourneyOut)
 def put_journey(
-    campaign_id: ResourceId, body: JourneyIn, herald: HeraldDep, db: SessionDep, _who: RequireWrite
+    campaign_id: ResourceId,
+    body: JourneyIn,
+    herald: HeraldDep,
+    db: SessionDep,
+    _who: RequireWrite,
+    actor: CurrentActor,
 ) -> JourneyOut:
     """Replace the journey; a draft keeps even an incomplete one (the review says what is
     missing), a scheduled campaign refuses one that fails its checks."""
     view = herald.campaigns.update_draft(db, campaign_id, journey=body.journey)
+    audit(herald, db, actor, "campaign.updated", ("campaign", view.id), {"fields": ["journey"]})
     variables = herald.campaigns.variables(db, campaign_id)
     return JourneyOut(journey=view.journey, variables=list(variables))
 

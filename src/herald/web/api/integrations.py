@@ -22,9 +22,10 @@ from herald.domain.ids import IntegrationId
 from herald.services.container import Herald
 from herald.services.integrations import IntegrationView
 from herald.web.api import API_PREFIX
+from herald.web.api.auditing import audit
 from herald.web.api.idempotency import IdempotentRoute
 from herald.web.api.paging import ResourceId
-from herald.web.auth import RequireWrite
+from herald.web.auth import CurrentActor, RequireWrite
 from herald.web.deps import HeraldDep, SessionDep
 
 router = APIRouter(
@@ -102,7 +103,7 @@ def list_integrations(
 
 @router.post("", response_model=IntegrationOut, status_code=201)
 def create_integration(
-    body: IntegrationIn, herald: HeraldDep, db: SessionDep, _who: RequireWrite
+    body: IntegrationIn, herald: HeraldDep, db: SessionDep, _who: RequireWrite, actor: CurrentActor
 ) -> IntegrationOut:
     view = herald.integrations.create(
         db,
@@ -112,6 +113,7 @@ def create_integration(
         is_active=body.is_active,
         rate_limit_per_second=body.rate_limit_per_second,
     )
+    audit(herald, db, actor, "integration.created", ("integration", view.id), {"kind": view.kind})
     return IntegrationOut.of(view)
 
 
@@ -129,6 +131,7 @@ def update_integration(
     herald: HeraldDep,
     db: SessionDep,
     _who: RequireWrite,
+    actor: CurrentActor,
 ) -> IntegrationOut:
     view = herald.integrations.update(
         db,
@@ -137,18 +140,26 @@ def update_integration(
         is_active=body.is_active,
         rate_limit_per_second=body.rate_limit_per_second,
     )
+    changed = sorted(body.model_fields_set | set((body.settings or {}).keys()))
+    audit(herald, db, actor, "integration.updated", ("integration", view.id), {"fields": changed})
     return IntegrationOut.of(view)
 
 
 @router.post("/{integration_id}/activate", response_model=IntegrationOut)
-def activate(integration_id: ResourceId, herald: HeraldDep, db: SessionDep) -> IntegrationOut:
+def activate(
+    integration_id: ResourceId, herald: HeraldDep, db: SessionDep, actor: CurrentActor
+) -> IntegrationOut:
     view = herald.integrations.update(db, IntegrationId(integration_id), is_active=True)
+    audit(herald, db, actor, "integration.activated", ("integration", view.id))
     return IntegrationOut.of(view)
 
 
 @router.post("/{integration_id}/deactivate", response_model=IntegrationOut)
-def deactivate(integration_id: ResourceId, herald: HeraldDep, db: SessionDep) -> IntegrationOut:
+def deactivate(
+    integration_id: ResourceId, herald: HeraldDep, db: SessionDep, actor: CurrentActor
+) -> IntegrationOut:
     view = herald.integrations.update(db, IntegrationId(integration_id), is_active=False)
+    audit(herald, db, actor, "integration.deactivated", ("integration", view.id))
     return IntegrationOut.of(view)
 
 

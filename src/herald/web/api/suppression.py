@@ -24,9 +24,10 @@ from herald.services.suppression import (
     unsuppress,
 )
 from herald.web.api import API_PREFIX
+from herald.web.api.auditing import audit
 from herald.web.api.idempotency import IdempotentRoute
 from herald.web.api.paging import int_cursor
-from herald.web.auth import RequireWrite
+from herald.web.auth import CurrentActor, RequireWrite
 from herald.web.deps import HeraldDep, SessionDep
 
 router = APIRouter(
@@ -94,7 +95,12 @@ def list_entries(
     responses={200: {"model": SuppressionOut, "description": "Already listed; kept as it was."}},
 )
 def add_entry(
-    body: SuppressionIn, response: Response, herald: HeraldDep, db: SessionDep, _who: RequireWrite
+    body: SuppressionIn,
+    response: Response,
+    herald: HeraldDep,
+    db: SessionDep,
+    _who: RequireWrite,
+    actor: CurrentActor,
 ) -> SuppressionOut:
     result = suppress(
         db,
@@ -108,6 +114,9 @@ def add_entry(
     db.commit()
     if not result.created:
         response.status_code = 200
+    else:
+        target = ("suppression", result.entry.id)
+        audit(herald, db, actor, "suppression.added", target, {"scope": body.scope.value})
     return SuppressionOut.of(result.entry)
 
 
@@ -116,10 +125,14 @@ def remove_entries(
     herald: HeraldDep,
     db: SessionDep,
     _who: RequireWrite,
+    actor: CurrentActor,
     address: Annotated[str, Query(min_length=3, max_length=320)],
     scope: SuppressionScope | None = None,
 ) -> RemovedOut:
     """Remove an address (from every scope, or one); any reason, opt-outs included."""
     removed = unsuppress(db, address, scope=scope, default_region=herald.settings.default_region)
     db.commit()
+    if removed:
+        details = {"scope": scope.value if scope else "all scopes", "entries": removed}
+        audit(herald, db, actor, "suppression.removed", None, details)
     return RemovedOut(removed=removed)

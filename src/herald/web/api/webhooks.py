@@ -21,9 +21,10 @@ from herald.services.outbound_webhooks import (
     Subscription,
 )
 from herald.web.api import API_PREFIX
+from herald.web.api.auditing import audit
 from herald.web.api.idempotency import IdempotentRoute
 from herald.web.api.paging import Cursor, Limit, ResourceId, int_cursor, next_int_cursor
-from herald.web.auth import RequireWrite
+from herald.web.auth import CurrentActor, RequireWrite
 from herald.web.deps import HeraldDep, SessionDep
 
 router = APIRouter(prefix=f"{API_PREFIX}/webhooks", tags=["webhooks"], route_class=IdempotentRoute)
@@ -117,13 +118,15 @@ def list_subscriptions(herald: HeraldDep, db: SessionDep) -> SubscriptionListOut
 
 @router.post("", response_model=CreatedSubscriptionOut, status_code=201)
 def subscribe(
-    body: SubscriptionIn, herald: HeraldDep, db: SessionDep, _who: RequireWrite
+    body: SubscriptionIn, herald: HeraldDep, db: SessionDep, _who: RequireWrite, actor: CurrentActor
 ) -> CreatedSubscriptionOut:
     """Deliver the chosen events to ``url`` from now on, signed with the returned secret."""
     created = _service(herald).create(
         db, url=body.url, events=body.events, description=body.description
     )
     out = SubscriptionOut.of(created.subscription)
+    details = {"url": out.url, "events": [event.value for event in out.events]}
+    audit(herald, db, actor, "webhook.subscribed", ("webhook", out.id), details)
     return CreatedSubscriptionOut(**out.model_dump(), secret=created.secret)
 
 
@@ -141,6 +144,7 @@ def update_subscription(
     herald: HeraldDep,
     db: SessionDep,
     _who: RequireWrite,
+    actor: CurrentActor,
 ) -> SubscriptionOut:
     """Change what is given; an inactive subscription keeps its deliveries waiting."""
     updated = _service(herald).update(
@@ -151,14 +155,21 @@ def update_subscription(
         is_active=body.is_active,
         description=body.description,
     )
+    changed = sorted(body.model_fields_set)
+    audit(herald, db, actor, "webhook.updated", ("webhook", subscription_id), {"fields": changed})
     return SubscriptionOut.of(updated)
 
 
 @router.delete("/{subscription_id}", status_code=204)
 def unsubscribe(
-    subscription_id: ResourceId, herald: HeraldDep, db: SessionDep, _who: RequireWrite
+    subscription_id: ResourceId,
+    herald: HeraldDep,
+    db: SessionDep,
+    _who: RequireWrite,
+    actor: CurrentActor,
 ) -> Response:
     _service(herald).delete(db, subscription_id)
+    audit(herald, db, actor, "webhook.deleted", ("webhook", subscription_id))
     return Response(status_code=204)
 
 
