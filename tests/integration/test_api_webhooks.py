@@ -193,6 +193,17 @@ def test_a_receiver_that_keeps_failing_is_given_up_after_the_last_attempt(
     assert failed["status"] == "failed" and failed["next_attempt_at"] is None
     assert failed["attempts"] == len(receiver.requests) == 10
 
+    # Once the receiver is fixed, an operator sends it again.
+    path = f"/api/v1/webhooks/{subscription['id']}/deliveries/{failed['id']}"
+    again = api.client("write").post(f"{path}/redeliver")
+    assert again.status_code == 200, again.text
+    assert again.json()["status"] == "pending" and len(again.json()["history"]) == 10
+    pending = api.client("write").post(f"{path}/redeliver")
+    assert pending.status_code == 409 and pending.json()["code"] == "delivery_pending"
+    run_worker(harness, Receiver([]), [url], passes=1)
+    detail = api.client("read").get(path).json()
+    assert detail["status"] == "delivered" and len(detail["history"]) == 11
+
 
 def test_an_unreachable_receiver_is_retried(api: Api, harness: EngineHarness) -> None:
     url = f"http://127.0.0.1:{free_port()}/hook"  # nothing listens there

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from herald.clock import Clock
 from herald.domain.outbound_webhooks import DeliveryStatus, WebhookEvent
-from herald.errors import NotFoundError, ValidationError
+from herald.errors import ConflictError, NotFoundError, ValidationError
 from herald.store.encryption import SecretBox
 from herald.store.outbound_webhooks import (
     WebhookAttemptRow,
@@ -155,14 +155,25 @@ class OutboundWebhooks:
             query = query.where(WebhookDeliveryRow.id < before_id)
         return [_delivery(row) for row in session.scalars(query)]
 
+    def redeliver(self, session: Session, subscription_id: int, delivery_id: int) -> DeliveryView:
+        """Send a delivery again now, with a fresh series of attempts (its history is kept).
+
+        Refused while it is still pending: it is due or already being retried.
+        """
+        row = self._delivery_row(session, subscription_id, delivery_id)
+        if row.status == DeliveryStatus.PENDING.value:
+            raise ConflictError(
+                f"delivery {delivery_id} is still pending; it will be attempted again by itself",
+                code="delivery_pending",
+            )
+        row.status, row.attempts = DeliveryStatus.PENDING.value, 0
+        row.next_attempt_at, row.delivered_at = self._clock.now(), None
+        session.commit()
+        return self.delivery(session, subscription_id, delivery_id)
+
     def delivery(self, session: Session, subscription_id: int, delivery_id: int) -> DeliveryView:
         """One delivery with every attempt, oldest first."""
-        row = session.get(WebhookDeliveryRow, delivery_id)
-        if row is None or row.subscription_id != subscription_id:
-            raise NotFoundError(
-                f"subscription {subscription_id} has no delivery {delivery_id}",
-                field="delivery_id",
-            )
+        row = self._delivery_row(session, subscription_id, delivery_id)
         attempts = session.scalars(
             select(WebhookAttemptRow)
             .where(WebhookAttemptRow.delivery_id == delivery_id)
@@ -170,6 +181,17 @@ class OutboundWebhooks:
         )
         history = tuple(AttemptView(a.at, a.status_code, a.error, a.duration_ms) for a in attempts)
         return _delivery(row, history)
+
+    def _delivery_row(
+        self, session: Session, subscription_id: int, delivery_id: int
+    ) -> WebhookDeliveryRow:
+        row = session.get(WebhookDeliveryRow, delivery_id)
+        if row is None or row.subscription_id != subscription_id:
+            raise NotFoundError(
+                f"subscription {subscription_id} has no delivery {delivery_id}",
+                field="delivery_id",
+            )
+        return row
 
 
 def checked_url(url: str) -> str:

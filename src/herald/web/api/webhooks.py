@@ -199,3 +199,21 @@ def get_delivery(
 ) -> DeliveryDetailOut:
     delivery = _service(herald).delivery(db, subscription_id, delivery_id)
     return DeliveryDetailOut.model_validate(delivery, from_attributes=True)
+
+
+@router.post(
+    "/{subscription_id}/deliveries/{delivery_id}/redeliver", response_model=DeliveryDetailOut
+)
+def redeliver(
+    subscription_id: ResourceId,
+    delivery_id: ResourceId,
+    herald: HeraldDep,
+    db: SessionDep,
+    _who: RequireWrite,
+    actor: CurrentActor,
+) -> DeliveryDetailOut:
+    """Send a delivered or failed delivery again, now, with a fresh series of retries."""
+    delivery = _service(herald).redeliver(db, subscription_id, delivery_id)
+    target = ("webhook", subscription_id)
+    audit(herald, db, actor, "webhook.redelivered", target, {"delivery_id": delivery_id})
+    return DeliveryDetailOut.model_validate(delivery, from_attributes=True)
