@@ -64,6 +64,15 @@ def test_read_reply_hand_off_and_close_a_thread(api: Api, harness: ConversationH
     assert refused.headers["content-type"] == "application/problem+json"
     assert client.post(f"{base}/reopen").json()["status"] == "open"
     assert api.client("read").post(f"{base}/close").status_code == 403
+    tagged = client.post(f"{base}/tags", json={"tags": ["vip", "needs_callback"]})
+    assert tagged.json()["tags"] == ["needs_callback", "vip"]
+    bad_tag = client.post(f"{base}/tags", json={"tags": ["Needs Callback"]})
+    assert bad_tag.status_code == 422 and bad_tag.json()["field"] == "tags[0]"
+    untagged = client.delete(f"{base}/tags", params={"tag": ["vip", "absent"]})
+    assert untagged.json()["tags"] == ["needs_callback"]
+    by_tag = client.get("/api/v1/conversations", params={"tag": "needs_callback"}).json()
+    assert [c["id"] for c in by_tag["items"]] == [conversation["id"]]
+    assert client.post(f"{base}/read").json()["unread_count"] == 0
 
     # The contact's message is queued for the reply.received subscriber, once.
     harness.clock.advance(timedelta(seconds=10))

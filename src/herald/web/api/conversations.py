@@ -109,6 +109,14 @@ class ReplyOut(BaseModel):
     reply: MessageOut | None
 
 
+class TagsIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    tags: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
+        min_length=1, max_length=20, examples=[["needs-callback"]]
+    )
+
+
 class HandOffIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -207,4 +215,34 @@ def reopen(
     conversation_id: ResourceId, herald: HeraldDep, db: SessionDep, _who: RequireWrite
 ) -> ConversationOut:
     view = ConversationServices(herald.clock).reopen(db, conversation_id)
+    return ConversationOut.of(view)
+
+
+@router.post("/{conversation_id}/read", response_model=ConversationOut)
+def mark_read(
+    conversation_id: ResourceId, herald: HeraldDep, db: SessionDep, _who: RequireWrite
+) -> ConversationOut:
+    """Clear the unread count."""
+    return ConversationOut.of(ConversationServices(herald.clock).mark_read(db, conversation_id))
+
+
+@router.post("/{conversation_id}/tags", response_model=ConversationOut)
+def add_tags(
+    conversation_id: ResourceId, body: TagsIn, herald: HeraldDep, db: SessionDep, _who: RequireWrite
+) -> ConversationOut:
+    """Tag the conversation (lower-case words joined by `-` or `_`); tags it has are kept."""
+    view = ConversationServices(herald.clock).add_tags(db, conversation_id, body.tags)
+    return ConversationOut.of(view)
+
+
+@router.delete("/{conversation_id}/tags", response_model=ConversationOut)
+def remove_tags(
+    conversation_id: ResourceId,
+    herald: HeraldDep,
+    db: SessionDep,
+    _who: RequireWrite,
+    tag: Annotated[list[str], Query(min_length=1, max_length=20)],
+) -> ConversationOut:
+    """Remove tags, campaign tags included (`?tag=a&tag=b`); absent ones are ignored."""
+    view = ConversationServices(herald.clock).remove_tags(db, conversation_id, tag)
     return ConversationOut.of(view)
