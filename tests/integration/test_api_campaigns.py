@@ -185,3 +185,21 @@ def test_lists_filter_by_status_and_page(api: Api) -> None:
     assert [c["id"] for c in rest.json()["items"]] == [first["id"]]
     assert client.delete(f"/api/v1/campaigns/{first['id']}").status_code == 403  # read key
     assert api.client("write").delete(f"/api/v1/campaigns/{first['id']}").status_code == 204
+
+
+def test_a_csv_uploaded_to_a_campaign_becomes_its_own_audience(api: Api) -> None:
+    client = api.client("write")
+    draft = client.post("/api/v1/campaigns", json={"name": "Walk-ins"}).json()
+    uploaded = client.post(
+        f"/api/v1/campaigns/{draft['id']}/audience",
+        files={"file": ("walk-ins.csv", CSV, "text/csv")},
+    )
+    assert uploaded.status_code == 200, uploaded.text
+    audience_id = uploaded.json()["audience_id"]
+    contacts = client.get(f"/api/v1/audiences/{audience_id}/contacts").json()["items"]
+    assert [c["email"] for c in contacts] == ["alex@example.com", "jamie@example.net"]
+    bad = client.post(
+        f"/api/v1/campaigns/{draft['id']}/audience",
+        files={"file": ("x.csv", b"name,city\nAna,Porto\n", "text/csv")},
+    )
+    assert bad.status_code == 422 and bad.headers["content-type"] == "application/problem+json"

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, File, Query, Response, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 
 from herald.domain.campaign import CampaignStatus
@@ -303,3 +303,19 @@ def preview(
     """One step rendered for one contact, as they would receive it."""
     rendered = herald.campaigns.preview(db, campaign_id, step=step, contact_row=contact_row)
     return PreviewOut.model_validate(rendered.as_dict())
+
+
+@router.post("/{campaign_id}/audience", response_model=CampaignOut)
+def upload_audience(
+    campaign_id: ResourceId,
+    herald: HeraldDep,
+    db: SessionDep,
+    _who: RequireWrite,
+    actor: CurrentActor,
+    file: Annotated[UploadFile, File(description="The CSV file.")],
+) -> CampaignOut:
+    """Import a CSV as the campaign's own new audience (read with the campaign's region)."""
+    view = herald.campaigns.upload_audience(db, campaign_id, file.file, filename=file.filename)
+    details = {"fields": ["audience_id"], "audience_id": view.audience_id}
+    audit(herald, db, actor, "campaign.updated", ("campaign", view.id), details)
+    return CampaignOut.of(view)
