@@ -124,8 +124,24 @@ def test_launch_then_follow_contacts_messages_and_progress(
     ).json()
     assert len(rest["items"]) == 1 and rest["next_cursor"] is None
     journey_id = rest["items"][0]["journey_id"]
-    timeline = client.get(f"/api/v1/campaigns/{draft['id']}/contacts/{journey_id}/timeline")
-    assert timeline.status_code == 200 and timeline.json()["items"]
+    journey = client.get(f"/api/v1/campaigns/{draft['id']}/contacts/{journey_id}")
+    assert journey.status_code == 200, journey.text
+    assert journey.json()["contact"]["phone"] == "+442071838750"
+    assert [step["status"] for step in journey.json()["steps"]][:1] == ["rejected"]
+    assert journey.json()["steps"][0]["message"]["explanation"]["code"] == "131026"
+    assert journey.json()["timeline"][0]["kind"] == "launched"
+
+    def with_outcome(outcome: str) -> list[str]:
+        listed = client.get(
+            f"/api/v1/campaigns/{draft['id']}/contacts", params={"outcome": outcome}
+        )
+        return sorted(contact["phone"] for contact in listed.json()["items"])
+
+    # Both wait for a delivery status: Alex's WhatsApp message, Jamie's fallback SMS.
+    assert with_outcome("in_progress") == ["+12025550101", "+442071838750"]
+    assert with_outcome("undeliverable") == []
+    detail = client.get(f"/api/v1/campaigns/{draft['id']}/messages/{failed[0]['id']}").json()
+    assert detail["message"]["error_code"] == "131026" and detail["contact"]["journey_id"]
     progress = client.get(f"/api/v1/campaigns/{draft['id']}/progress").json()
     assert progress["contacts"] == 2
     assert progress["messages_by_channel"] == {"sms": 1, "whatsapp": 1}  # accepted sends

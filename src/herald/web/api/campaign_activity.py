@@ -1,4 +1,10 @@
-"""``/api/v1/campaigns/{id}/...``: progress, contacts with their journey state, message log."""
+"""``/api/v1/campaigns/{id}/...``: progress, contacts with their journey, the message log.
+
+The same services as the campaign page's subscriber activity and message
+logs (:mod:`herald.services.campaign_activity`,
+:mod:`herald.services.message_logs`), so the API and the UI tell one story;
+every provider error code comes with the catalog's explanation.
+"""
 
 from __future__ import annotations
 
@@ -9,14 +15,24 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from herald.domain.channels import Channel
-from herald.domain.journey_state import Outcome, Phase
+from herald.domain.error_catalog import ErrorEntry
 from herald.services import campaign_activity as activity
+from herald.services import message_logs
+from herald.store.campaign_activity import MessageRecord
 from herald.web.api import API_PREFIX
 from herald.web.api.campaigns import CampaignOut
-from herald.web.api.paging import Cursor, IdQuery, Limit, ResourceId, int_cursor, next_int_cursor
+from herald.web.api.paging import Cursor, Limit, ResourceId, int_cursor
 from herald.web.deps import HeraldDep, SessionDep
 
 router = APIRouter(prefix=f"{API_PREFIX}/campaigns", tags=["campaign activity"])
+
+OutcomeFilter = Annotated[
+    str | None,
+    Query(
+        max_length=20,
+        description="An outcome (`replied`, `delivered`, ...) or `in_progress`.",
+    ),
+]
 
 
 class ProgressOut(BaseModel):
@@ -24,64 +40,159 @@ class ProgressOut(BaseModel):
     contacts: int
     completed: int = Field(description="Contacts with an outcome.")
     outcomes: dict[str, int] = Field(description="Contacts per outcome (replied, delivered, ...).")
-    messages_by_channel: dict[str, int]
+    messages_by_channel: dict[str, int] = Field(description="Messages accepted, per channel.")
     error_codes: dict[str, int] = Field(description="Provider error codes and how often.")
 
 
-class ContactJourneyOut(BaseModel):
+class ExplanationOut(BaseModel):
+    """What the error catalog says about a provider error code."""
+
+    code: str
+    title: str
+    explanation: str
+    action: str = Field(description="What to do about it.")
+    is_retryable: bool
+    possible_reasons: list[str]
+
+    @classmethod
+    def of(cls, entry: ErrorEntry | None) -> ExplanationOut | None:
+        if entry is None:
+            return None
+        return cls(
+            code=entry.code,
+            title=entry.title,
+            explanation=entry.explanation,
+            action=entry.action,
+            is_retryable=entry.is_retryable,
+            possible_reasons=list(entry.possible_reasons),
+        )
+
+
+class StepStatusOut(BaseModel):
+    step: str = Field(description="`Primary`, `Fallback 1`, `Follow-up`.")
+    status: str
+
+
+class ContactOut(BaseModel):
     journey_id: int
     contact_id: int
+    row: int | None = Field(description="The contact's row in the audience file.")
+    name: str | None
     phone: str | None
     email: str | None
-    phase: Phase = Field(description="Where the contact is in the journey.")
-    outcome: Outcome | None
-    step: int | None = Field(description="The plan step being worked on (0: primary).")
-    steps: list[str] = Field(description="Each step's status, by index.")
-    next_action_at: datetime | None
-    last_sent_at: datetime | None
-    last_delivered_at: datetime | None
+    phase: str = Field(description="Where the contact is in the journey (`done` at the end).")
+    outcome: str | None
+    steps: list[StepStatusOut] = Field(description="Each step tried so far and its status.")
     updated_at: datetime
 
+    @classmethod
+    def of(cls, contact: activity.ContactActivity) -> ContactOut:
+        return cls(
+            journey_id=contact.journey_id,
+            contact_id=contact.contact_id,
+            row=contact.row_number,
+            name=contact.name,
+            phone=contact.phone,
+            email=contact.email,
+            phase=contact.phase,
+            outcome=contact.outcome,
+            steps=[StepStatusOut(step=step, status=status) for step, status in contact.steps],
+            updated_at=contact.updated_at,
+        )
 
-class ContactJourneyPageOut(BaseModel):
-    items: list[ContactJourneyOut]
+
+class ContactPageOut(BaseModel):
+    items: list[ContactOut]
     next_cursor: str | None
-
-
-class TimelineEntryOut(BaseModel):
-    at: datetime
-    kind: str
-    step: int | None
-    channel: str | None
-    error_code: str | None
-    detail: str | None
-
-
-class TimelineOut(BaseModel):
-    items: list[TimelineEntryOut]
 
 
 class MessageOut(BaseModel):
     id: int
     journey_id: int
-    step: int
+    step: str = Field(description="The step's label.")
     attempt: int
     channel: str
-    integration_id: int
+    integration: str | None
     to_address: str
     status: str
     provider_message_id: str | None
     error_code: str | None
     error_title: str | None
+    error_detail: str | None
+    explanation: ExplanationOut | None
     preview: str | None
     created_at: datetime
     sent_at: datetime | None
     status_at: datetime | None
 
+    @classmethod
+    def of(cls, record: MessageRecord, step: str, explanation: ErrorEntry | None) -> MessageOut:
+        return cls(
+            id=record.id,
+            journey_id=record.journey_id,
+            step=step,
+            attempt=record.attempt,
+            channel=record.channel,
+            integration=record.integration_name,
+            to_address=record.to_address,
+            status=record.status,
+            provider_message_id=record.provider_message_id,
+            error_code=record.error_code,
+            error_title=record.error_title,
+            error_detail=record.error_detail,
+            explanation=ExplanationOut.of(explanation),
+            preview=record.preview,
+            created_at=record.created_at,
+            sent_at=record.sent_at,
+            status_at=record.status_at,
+        )
+
+
+class StepDetailOut(BaseModel):
+    index: int
+    label: str
+    integration: str | None
+    channel: str | None
+    status: str
+    message: MessageOut | None
+
+
+class TimelineEntryOut(BaseModel):
+    at: datetime
+    kind: str
+    label: str
+    step: str | None
+    channel: str | None
+    provider_message_id: str | None
+    error_code: str | None
+    detail: str | None
+    explanation: ExplanationOut | None
+
+
+class JourneyOut(BaseModel):
+    contact: ContactOut
+    fields: dict[str, str] = Field(description="The contact's columns from the audience.")
+    steps: list[StepDetailOut]
+    timeline: list[TimelineEntryOut] = Field(description="Oldest first.")
+    is_timeline_cut: bool = Field(description="More entries exist than are shown.")
+
+
+class ErrorCountOut(BaseModel):
+    code: str
+    count: int
+    explanation: ExplanationOut | None
+
 
 class MessagePageOut(BaseModel):
     items: list[MessageOut]
     next_cursor: str | None
+    error_codes: list[ErrorCountOut] = Field(description="Every code this campaign met.")
+
+
+class MessageDetailOut(BaseModel):
+    message: MessageOut
+    contact: ContactOut
+    events: list[TimelineEntryOut] = Field(description="The contact's timeline for this step.")
 
 
 @router.get("/{campaign_id}/progress", response_model=ProgressOut)
@@ -97,39 +208,50 @@ def progress(campaign_id: ResourceId, herald: HeraldDep, db: SessionDep) -> Prog
     )
 
 
-@router.get("/{campaign_id}/contacts", response_model=ContactJourneyPageOut)
+@router.get("/{campaign_id}/contacts", response_model=ContactPageOut)
 def contacts(
     campaign_id: ResourceId,
     db: SessionDep,
-    phase: Phase | None = None,
-    outcome: Outcome | None = None,
-    address: Annotated[
-        str | None, Query(max_length=320, description="Exact phone (E.164) or email.")
+    q: Annotated[
+        str | None,
+        Query(max_length=activity.MAX_SEARCH_LENGTH, description="Text in the phone or email."),
     ] = None,
+    outcome: OutcomeFilter = None,
     cursor: Cursor = None,
     limit: Limit = 50,
-) -> ContactJourneyPageOut:
-    """Each contact of a launched campaign with its journey state."""
-    where = activity.JourneyFilter(
-        phase=phase.value if phase else None,
-        outcome=outcome.value if outcome else None,
-        address=address,
+) -> ContactPageOut:
+    """Each contact of a launched campaign with its journey state, in audience order."""
+    page = activity.list_contacts(
+        db, campaign_id, search=q, outcome=outcome, after=int_cursor(cursor) or 0, limit=limit
     )
-    after = int_cursor(cursor) or 0
-    rows = activity.list_contact_journeys(db, campaign_id, where, after_id=after, limit=limit + 1)
-    last = rows[limit - 1].journey_id if len(rows) > limit else None
-    return ContactJourneyPageOut(
-        items=[ContactJourneyOut.model_validate(row, from_attributes=True) for row in rows[:limit]],
-        next_cursor=next_int_cursor(rows, limit, last),
+    return ContactPageOut(
+        items=[ContactOut.of(item) for item in page.items],
+        next_cursor=None if page.next_after is None else str(page.next_after),
     )
 
 
-@router.get("/{campaign_id}/contacts/{journey_id}/timeline", response_model=TimelineOut)
-def timeline(campaign_id: ResourceId, journey_id: ResourceId, db: SessionDep) -> TimelineOut:
-    """Every move of one contact's journey, oldest first."""
-    entries = activity.contact_timeline(db, campaign_id, journey_id)
-    return TimelineOut(
-        items=[TimelineEntryOut.model_validate(entry, from_attributes=True) for entry in entries]
+@router.get("/{campaign_id}/contacts/{journey_id}", response_model=JourneyOut)
+def journey(campaign_id: ResourceId, journey_id: ResourceId, db: SessionDep) -> JourneyOut:
+    """One contact's journey: each step with its message, and every event, oldest first."""
+    detail = activity.journey_detail(db, campaign_id, journey_id)
+    return JourneyOut(
+        contact=ContactOut.of(detail.contact),
+        fields=detail.fields,
+        steps=[
+            StepDetailOut(
+                index=step.info.index,
+                label=step.info.label,
+                integration=step.info.integration,
+                channel=step.info.channel,
+                status=step.status,
+                message=None
+                if step.message is None
+                else MessageOut.of(step.message, step.info.label, step.explanation),
+            )
+            for step in detail.steps
+        ],
+        timeline=[_timeline_entry(entry) for entry in detail.timeline],
+        is_timeline_cut=detail.is_timeline_cut,
     )
 
 
@@ -137,26 +259,55 @@ def timeline(campaign_id: ResourceId, journey_id: ResourceId, db: SessionDep) ->
 def messages(
     campaign_id: ResourceId,
     db: SessionDep,
-    status: Annotated[str | None, Query(max_length=16)] = None,
     channel: Channel | None = None,
-    step: Annotated[int | None, Query(ge=0, le=100)] = None,
-    error_code: Annotated[str | None, Query(max_length=64)] = None,
-    journey_id: IdQuery = None,
+    status: Annotated[
+        str | None,
+        Query(max_length=16, description=", ".join(message_logs.MESSAGE_STATUSES)),
+    ] = None,
+    error_code: Annotated[str | None, Query(max_length=message_logs.MAX_CODE_LENGTH)] = None,
     cursor: Cursor = None,
     limit: Limit = 50,
 ) -> MessagePageOut:
-    """The message log: every send with its status and provider error, oldest first."""
-    where = activity.MessageFilter(
-        status=status,
+    """The message log: every message with its status and provider error, oldest first."""
+    page = message_logs.list_messages(
+        db,
+        campaign_id,
         channel=channel.value if channel else None,
-        step=step,
+        status=status,
         error_code=error_code,
-        journey_id=journey_id,
+        after=int_cursor(cursor) or 0,
+        limit=limit,
     )
-    after = int_cursor(cursor) or 0
-    rows = activity.list_messages(db, campaign_id, where, after_id=after, limit=limit + 1)
-    last = rows[limit - 1].id if len(rows) > limit else None
     return MessagePageOut(
-        items=[MessageOut.model_validate(row, from_attributes=True) for row in rows[:limit]],
-        next_cursor=next_int_cursor(rows, limit, last),
+        items=[MessageOut.of(e.message, e.step, e.explanation) for e in page.items],
+        next_cursor=None if page.next_after is None else str(page.next_after),
+        error_codes=[
+            ErrorCountOut(code=c.code, count=c.count, explanation=ExplanationOut.of(c.entry))
+            for c in page.error_codes
+        ],
+    )
+
+
+@router.get("/{campaign_id}/messages/{message_id}", response_model=MessageDetailOut)
+def message(campaign_id: ResourceId, message_id: ResourceId, db: SessionDep) -> MessageDetailOut:
+    detail = message_logs.get_message(db, campaign_id, message_id)
+    entry = detail.entry
+    return MessageDetailOut(
+        message=MessageOut.of(entry.message, entry.step, entry.explanation),
+        contact=ContactOut.of(detail.contact),
+        events=[_timeline_entry(event) for event in detail.events],
+    )
+
+
+def _timeline_entry(entry: activity.TimelineEntry) -> TimelineEntryOut:
+    return TimelineEntryOut(
+        at=entry.at,
+        kind=entry.kind,
+        label=entry.label,
+        step=entry.step,
+        channel=entry.channel,
+        provider_message_id=entry.provider_message_id,
+        error_code=entry.error_code,
+        detail=entry.detail,
+        explanation=ExplanationOut.of(entry.explanation),
     )
