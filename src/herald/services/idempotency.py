@@ -38,7 +38,14 @@ LOCK_SECONDS = 60
 KEY_LIFETIME_SECONDS = 24 * 3600
 HEADER = "Idempotency-Key"
 
-__all__ = ["HEADER", "IdempotencyStore", "StoredResponse", "checked_key", "fingerprint"]
+__all__ = [
+    "HEADER",
+    "IdempotencyStore",
+    "NewClaim",
+    "StoredResponse",
+    "checked_key",
+    "fingerprint",
+]
 
 
 def checked_key(raw: str) -> str:

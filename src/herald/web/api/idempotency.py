@@ -27,11 +27,11 @@ from herald.services.container import Herald
 from herald.services.idempotency import (
     HEADER,
     IdempotencyStore,
+    NewClaim,
     StoredResponse,
     checked_key,
     fingerprint,
 )
-from herald.store.idempotency import NewClaim
 from herald.web.auth import find_principal
 from herald.web.errors import error_response
 
