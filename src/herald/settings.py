@@ -92,10 +92,13 @@ class Settings(BaseSettings):
             check_secret_strength(key.strip(), "HERALD_SECRET_KEY")
         return value
 
-    api_upload_max_bytes: int = Field(
+    upload_max_bytes: int = Field(
         default=50 * 1024 * 1024,
         ge=1024,
-        description="Largest audience CSV accepted by the API (larger: herald audience import).",
+        description=(
+            "Largest audience CSV accepted by the API and the browser "
+            "(larger: herald audience import)."
+        ),
     )
     api_body_max_bytes: int = Field(
         default=1024 * 1024,

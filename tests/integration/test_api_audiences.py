@@ -12,7 +12,7 @@ from tests.api_support import CSV, Api, build_api, upload_audience
 
 @pytest.fixture
 def api(database_url: str, tmp_path: Path) -> Iterator[Api]:
-    yield from build_api(database_url, tmp_path, api_upload_max_bytes=4096)
+    yield from build_api(database_url, tmp_path, upload_max_bytes=4096)
 
 
 def test_upload_lists_contacts_page_by_page(api: Api) -> None:

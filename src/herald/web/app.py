@@ -114,7 +114,7 @@ def _install_middleware(app: FastAPI, herald: Herald) -> None:
     app.add_middleware(
         ApiLimitsMiddleware,
         limiter=limiter,
-        upload_max_bytes=settings.api_upload_max_bytes,
+        upload_max_bytes=settings.upload_max_bytes,
         body_max_bytes=settings.api_body_max_bytes,
     )
     app.add_middleware(SecurityHeadersMiddleware, https=settings.uses_https())

@@ -1,4 +1,4 @@
-"""Limits on the API: request rate per caller, and body size.
+"""Limits on the API (request rate per caller, body size) and on browser uploads.
 
 Rate: a token bucket per API key (per client IP for requests without one),
 ``HERALD_API_RATE_LIMIT_PER_SECOND`` sustained with bursts of
@@ -13,8 +13,10 @@ key's public prefix does not let anyone spend its budget; at most
 
 Size: ``Content-Length`` beyond the limit is refused at once with 413; a
 body sent without a length is counted as it streams and cut off at the
-limit. Multipart uploads get ``HERALD_API_UPLOAD_MAX_BYTES``, everything
-else ``HERALD_API_BODY_MAX_BYTES``.
+limit. Multipart uploads get ``HERALD_UPLOAD_MAX_BYTES``, everything
+else ``HERALD_API_BODY_MAX_BYTES``. Pages are not rate limited, but their
+file uploads (the builder's audience CSV) get the same upload limit, refused
+with a short HTML page instead of a problem document.
 """
 
 from __future__ import annotations
@@ -22,10 +24,12 @@ from __future__ import annotations
 import hashlib
 import math
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
+from starlette.responses import HTMLResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from herald.clock import Clock
@@ -109,8 +113,11 @@ class ApiLimitsMiddleware:
         self.body_max_bytes = body_max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith(API_PATH_PREFIX):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        if not scope["path"].startswith(API_PATH_PREFIX):
+            await self._page_upload(scope, receive, send)
             return
         wait = self.limiter.wait_seconds(caller_of(scope))
         if wait > 0:
@@ -124,11 +131,31 @@ class ApiLimitsMiddleware:
             return
         await self._counted(scope, receive, send, limit)
 
+    async def _page_upload(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A browser upload beyond the limit is refused before it is spooled to disk."""
+        headers = Headers(scope=scope)
+        if not headers.get("content-type", "").startswith("multipart/"):
+            await self.app(scope, receive, send)
+            return
+        limit = self.upload_max_bytes
+        declared = headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            await _refuse_page_upload(limit)(scope, receive, send)
+            return
+        await self._counted(scope, receive, send, limit, refuse=_refuse_page_upload)
+
     def _limit_for(self, headers: Headers) -> int:
         is_upload = headers.get("content-type", "").startswith("multipart/")
         return self.upload_max_bytes if is_upload else self.body_max_bytes
 
-    async def _counted(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+    async def _counted(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        limit: int,
+        refuse: Callable[[int], ASGIApp] | None = None,
+    ) -> None:
         received = 0
         started = False
 
@@ -151,7 +178,7 @@ class ApiLimitsMiddleware:
         except BodyTooLargeError:
             if started:
                 raise
-            await _refuse_size(limit)(scope, receive, send)
+            await (refuse or _refuse_size)(limit)(scope, receive, send)
 
 
 def _refuse_rate(wait: float) -> ASGIApp:
@@ -174,3 +201,18 @@ def _refuse_size(limit: int) -> ASGIApp:
         "payload_too_large",
         "body",
     )
+
+
+def _refuse_page_upload(limit: int) -> ASGIApp:
+    megabytes = limit / (1024 * 1024)
+    size = f"{megabytes:.0f} MiB" if megabytes >= 1 else f"{limit:,} bytes"
+    body = (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        "<title>File too large</title></head><body><main>"
+        "<h1>File too large</h1>"
+        f"<p>Uploads are limited to {size}. Import larger audiences with "
+        "<code>herald audience import FILE</code>, or raise HERALD_UPLOAD_MAX_BYTES.</p>"
+        "<p>Use your browser's Back button to return to the page.</p>"
+        "</main></body></html>"
+    )
+    return HTMLResponse(body, status_code=413)
