@@ -12,7 +12,6 @@ from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
 from herald import __version__
-from herald.clock import SystemClock
 from herald.domain.access import SessionPolicy
 from herald.services.container import Herald
 from herald.services.users import bootstrap_admin
@@ -104,13 +103,13 @@ def _install_middleware(app: FastAPI, herald: Herald) -> None:
     )
     cookies = SessionCookies(herald.session_secrets, policy, secure=settings.uses_https())
     # Rates are per real second even when a demo runs Herald's clock faster.
-    wall_clock = herald.clock if settings.clock_speedup == 1 else SystemClock()
+    wall_clock = herald.session_clock
     limiter = RateLimiter(
         RatePolicy(settings.api_rate_limit_per_second, settings.api_rate_limit_burst), wall_clock
     )
     # Added last runs first: security headers wrap everything, then the API's
     # limits (refusing early and cheaply), sessions inside.
-    app.add_middleware(SessionMiddleware, cookies=cookies, clock=herald.clock)
+    app.add_middleware(SessionMiddleware, cookies=cookies, clock=herald.session_clock)
     app.add_middleware(
         ApiLimitsMiddleware,
         limiter=limiter,
