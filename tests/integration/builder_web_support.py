@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from fastapi.testclient import TestClient
 
@@ -48,10 +49,10 @@ class BuilderWeb:
 
 
 def build_web(
-    database_url: str, data_dir: Path, *, role: Role = Role.ADMIN
+    database_url: str, data_dir: Path, *, role: Role = Role.ADMIN, **settings: Any
 ) -> Iterator[BuilderWeb]:
     clock = FakeClock()
-    herald = make_herald(database_url, data_dir, clock)
+    herald = make_herald(database_url, data_dir, clock, **settings)
     add_standard_users(herald)
     _add_integrations(herald)
     app = create_app(herald)

@@ -206,6 +206,21 @@ def test_page_rows_reads_one_page_of_a_large_audience(web: BuilderWeb) -> None:
     assert page.has_previous and page.has_next and page.total_rows == 5000
 
 
+def test_an_upload_over_the_size_limit_is_refused_and_nothing_is_imported(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    for web in build_web(sqlite_url, tmp_path, upload_max_bytes=4096):
+        campaign = web.new_draft()
+        big = b"phone\n" + b"+12025550101\n" * 1000
+        response = upload(web, campaign, big)
+        assert response.status_code == 413  # type: ignore[attr-defined]
+        assert "limited to 4,096 bytes" in response.text  # type: ignore[attr-defined]
+        with web.herald.sessions() as db:
+            assert web.herald.campaigns.get(db, campaign).audience_id is None
+        small = upload(web, campaign, b"phone\n+12025550101\n")
+        assert small.status_code in (200, 303)  # type: ignore[attr-defined]
+
+
 def test_an_unreadable_upload_is_refused_with_the_reason(web: BuilderWeb) -> None:
     campaign = web.new_draft()
     response = upload(web, campaign, b"name,city\nAda,London\n")

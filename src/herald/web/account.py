@@ -63,7 +63,7 @@ def change_password(
     except ValidationError as exc:
         return _account(request, herald, who.id, error=_sentence(exc.message), status_code=400)
     # Every other session ended with the version bump; this one carries on.
-    browser_session(request).log_in(who.id, version, herald.clock.now())
+    browser_session(request).log_in(who.id, version, herald.session_clock.now())
     return RedirectResponse("/account?changed=true", status_code=303)
 
 
