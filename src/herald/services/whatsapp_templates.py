@@ -33,7 +33,7 @@ from herald.clock import Clock
 from herald.domain.channels import IntegrationKind
 from herald.domain.ids import IntegrationId
 from herald.domain.whatsapp_templates import TemplateCatalogue, TemplateDefinition
-from herald.errors import ValidationError
+from herald.errors import NotFoundError, ValidationError
 from herald.services.integrations import IntegrationServices
 from herald.store.integrations import IntegrationRow
 from herald.store.whatsapp_templates import TemplateCacheRow
@@ -167,9 +167,11 @@ class WhatsAppTemplateServices:
         return cache
 
     def _whatsapp_row(self, session: Session, integration_id: IntegrationId) -> IntegrationRow:
-        self.integrations.get(session, integration_id)  # NotFoundError naming the id
         row = session.get(IntegrationRow, integration_id)
-        assert row is not None
+        if row is None:
+            raise NotFoundError(
+                f"integration {integration_id} does not exist", field="integration_id"
+            )
         if row.kind != IntegrationKind.WHATSAPP.value:
             raise ValidationError(
                 f"integration {row.name!r} is a {row.kind} integration: only WhatsApp "
