@@ -20,20 +20,18 @@
 
   function applyChoice(select) {
     var section = sectionOf(select);
-    var option = select.options[select.selectedIndex];
     var parts = select.value.split("|");
     var body = section.querySelector("[data-template-picker]:not([hidden]) [data-template-body]");
-    if (body) {
-      body.textContent = option ? option.getAttribute("data-body") || "" : "";
-      body.hidden = !select.value;
+    if (parts.length !== 3) {
+      if (body) { body.hidden = true; }
+      return;
     }
-    if (parts.length !== 3) { return; }
     var key = section.getAttribute("data-section");
     var name = section.querySelector('[name="' + key + '.wa_name"]');
     var language = section.querySelector('[name="' + key + '.wa_language"]');
     if (name) { name.value = parts[0]; }
     if (language) { language.value = parts[1]; }
-    // The server sets the parameter rows to the template's placeholders.
+    // The server sets the parameter rows to the template's placeholders and shows its body.
     var form = select.form;
     var go = document.createElement("input");
     go.type = "hidden";
