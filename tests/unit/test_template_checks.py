@@ -200,3 +200,13 @@ def test_a_header_as_the_template_wants_it_adds_nothing(
 ) -> None:
     report = check(header_catalogue(header_format, header_parameters), header_text=header_text)
     assert template_findings(report) == []
+
+
+def test_a_template_missing_from_a_cut_short_list_is_only_unverified() -> None:
+    partial = TemplateCatalogue(WHATSAPP.name, CATALOGUE.templates, is_complete=False)
+    [finding] = template_findings(check(partial, name="beyond_the_pages"))
+    assert (finding.code, finding.severity) == ("whatsapp_template_unverified", Severity.WARNING)
+    assert "not among the 5 templates read" in finding.message
+    assert template_findings(check(partial)) == []  # a template that was read is checked
+    wrong = template_findings(check(partial, body=()))
+    assert [item.code for item in wrong] == ["whatsapp_template_parameters"]

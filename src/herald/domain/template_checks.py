@@ -70,6 +70,17 @@ def check_template_step(
         return
     template = catalogue.find(content.name, content.language)
     approved = catalogue.approved()
+    if template is None and not catalogue.is_complete:
+        yield _finding(
+            slot,
+            "whatsapp_template_unverified",
+            Severity.WARNING,
+            f"template {content.name!r} ({content.language}) is not among the "
+            f"{len(catalogue.templates or ())} templates read from the account, which has more",
+            "Check its name and language in WhatsApp Manager.",
+            "name",
+        )
+        return
     if template is None:
         choices = describe_choices(approved)
         yield _finding(

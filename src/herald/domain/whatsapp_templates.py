@@ -65,6 +65,7 @@ class TemplateCatalogue:
     templates: tuple[TemplateDefinition, ...] | None
     fetched_at: datetime | None = None
     problem: str | None = None
+    is_complete: bool = True  # False: the account has more templates than were read
 
     @property
     def is_known(self) -> bool:

@@ -63,7 +63,9 @@ class TemplateCacheView:
         return tuple(item for item in self.templates or () if item.is_approved)
 
     def catalogue(self) -> TemplateCatalogue:
-        return TemplateCatalogue(self.integration_name, self.templates, self.fetched_at, self.error)
+        return TemplateCatalogue(
+            self.integration_name, self.templates, self.fetched_at, self.error, self.is_complete
+        )
 
 
 async def fetch_with_client(
