@@ -258,7 +258,11 @@ def test_the_review_blocks_a_wrong_parameter_count(online: BuilderWeb) -> None:
     one = full_form(
         go="journey", **{"primary.wa_param_source": ["full_name"], "primary.wa_param_text": [""]}
     )
+    counter = Counter(online)
     online.post(f"/campaigns/{campaign}/journey", one)
-    online.client.get(f"/campaigns/{campaign}/journey")  # fetches the templates
-    review = online.client.get(f"/campaigns/{campaign}/review").text
+    assert counter.calls == 0
+    review = online.client.get(f"/campaigns/{campaign}/review").text  # fetches the templates
+    assert counter.calls == 1
     assert "has 2 placeholders in its body" in review
+    online.client.get(f"/campaigns/{campaign}/review")
+    assert counter.calls == 1

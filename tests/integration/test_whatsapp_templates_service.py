@@ -180,3 +180,18 @@ def test_only_whatsapp_integrations_have_templates(setup: Setup) -> None:
     with pytest.raises(ValidationError, match="only WhatsApp integrations have templates"):
         setup.herald.whatsapp_templates.ensure_fresh(setup.sms)
     assert setup.fetch.calls == 0
+
+
+def test_a_journey_brings_only_its_whatsapp_lists_up_to_date(setup: Setup) -> None:
+    service = setup.herald.whatsapp_templates
+    service.ensure_fresh_for_journey(None)
+    service.ensure_fresh_for_journey({"primary": "not a step", "fallbacks": "nor these"})
+    service.ensure_fresh_for_journey({"primary": {"integration": {"name": "clinic-sms"}}})
+    assert setup.fetch.calls == 0
+    journey = {
+        "primary": {"integration": {"name": "clinic-sms"}},
+        "fallbacks": [{"integration": {"name": "clinic-wa"}}, {"integration": None}],
+    }
+    service.ensure_fresh_for_journey(journey)
+    service.ensure_fresh_for_journey(journey)
+    assert setup.fetch.calls == 1

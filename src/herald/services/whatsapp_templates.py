@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -101,6 +101,20 @@ class WhatsAppTemplateServices:
             if not self.is_stale(integration, cache):
                 return _view(integration, cache)
         return self.refresh(integration_id)
+
+    def ensure_fresh_for_journey(self, journey: Mapping[str, Any] | None) -> None:
+        """Bring up to date the lists of the WhatsApp integrations a stored journey names,
+        so its review checks against current templates (a draft may be incomplete)."""
+        names = _integration_names(journey)
+        with self.sessions() as session:
+            ids = session.scalars(
+                select(IntegrationRow.id).where(
+                    IntegrationRow.kind == IntegrationKind.WHATSAPP.value,
+                    IntegrationRow.name.in_(names),
+                )
+            ).all()
+        for integration_id in ids:
+            self.ensure_fresh(IntegrationId(integration_id))
 
     def refresh(self, integration_id: IntegrationId) -> TemplateCacheView:
         """Fetch the list now and store the outcome; a failure is stored, not raised.
@@ -194,6 +208,21 @@ def cached_catalogues(session: Session) -> dict[str, TemplateCatalogue]:
         .where(IntegrationRow.kind == IntegrationKind.WHATSAPP.value)
     )
     return {row.name: _view(row, cache).catalogue() for row, cache in rows}
+
+
+def _integration_names(journey: Mapping[str, Any] | None) -> set[str]:
+    if not journey:
+        return set()
+    fallbacks = journey.get("fallbacks")
+    steps = [journey.get("primary"), journey.get("follow_up")]
+    steps += fallbacks if isinstance(fallbacks, list) else []
+    names = set()
+    for step in steps:
+        integration = step.get("integration") if isinstance(step, Mapping) else None
+        name = integration.get("name") if isinstance(integration, Mapping) else None
+        if isinstance(name, str) and name:
+            names.add(name)
+    return names
 
 
 def _waba_id(integration: IntegrationRow) -> str:
