@@ -108,7 +108,7 @@ def test_contacts_page_with_a_cursor(web: DetailWeb) -> None:
     assert _journey_links(first, campaign_id) == journeys[:2]
     following = re.search(r'rel="next" href="([^"]+)"', first)
     assert following is not None
-    second = _get(web, following.group(1).replace("&amp;", "&") + "&limit=2")
+    second = _get(web, following.group(1).replace("&amp;", "&"))
     assert _journey_links(second, campaign_id) == journeys[2:]
     assert 'rel="next"' not in second and "First page" in second
 
@@ -192,7 +192,7 @@ def test_logs_page_with_a_cursor(web: DetailWeb) -> None:
         html = _get(web, path)
         seen += _message_ids(html, campaign_id)
         following = re.search(r'rel="next" href="([^"]+)"', html)
-        path = following.group(1).replace("&amp;", "&") + "&limit=1" if following else None
+        path = following.group(1).replace("&amp;", "&") if following else None
     assert seen == everything == sorted(everything)
 
 

@@ -11,7 +11,7 @@ channel, step statuses and error codes, two families serve the charts:
   them. Both move once per contact, when a transition first makes them true,
   so they count people, not messages.
 - **Timeline.** ``timeline:<minute>:<channel>`` counts messages that left
-  Herald in that UTC minute on that channel. Minutes keep short campaigns
+  Herald in that UTC minute on that channel (see :func:`steps_sent`). Minutes keep short campaigns
   readable; the chart groups them into wider buckets for long ones (see
   :func:`bucket_sends`). Names sort by time, so a prefix range reads them
   in order.
@@ -63,6 +63,21 @@ def funnel_changes(chain_length: int, before: JourneyState, after: JourneyState)
     return names
 
 
+def steps_sent(before: JourneyState, after: JourneyState) -> list[int]:
+    """The steps whose message left Herald in a transition from ``before`` to ``after``.
+
+    Counted on the step's status rather than on the provider's answer, so a
+    send whose answer was lost (recovered as unknown) or overtaken by its
+    delivery status is counted too, and each step of a contact at most once.
+    """
+    size = max(len(before.steps), len(after.steps))
+    return [
+        step
+        for step in range(size)
+        if after.status_of(step) in LEFT_STATUSES and before.status_of(step) not in LEFT_STATUSES
+    ]
+
+
 def _has_left(chain_length: int, state: JourneyState) -> bool:
     return any(state.status_of(step) in LEFT_STATUSES for step in range(chain_length))
 
@@ -97,6 +112,9 @@ class SendTimeline:
     @property
     def total(self) -> int:
         return sum(bucket.total for bucket in self.buckets)
+
+    def channel_total(self, channel: str) -> int:
+        return sum(bucket.counts.get(channel, 0) for bucket in self.buckets)
 
 
 def read_timeline(counters: Mapping[str, int]) -> dict[tuple[datetime, str], int]:

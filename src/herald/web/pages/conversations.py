@@ -62,6 +62,7 @@ def conversations_page(
         "channel": channel.strip(),
         "status": status.strip(),
         "q": q,
+        "limit": limit.strip(),
     }
     services = ConversationServices(herald.clock)
     error = None
