@@ -11,68 +11,22 @@ from __future__ import annotations
 import csv
 import io
 import re
-import time
 from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from herald.domain.campaign import FINAL_STATUSES
-from herald.services.audiences import import_audience
-from herald.services.demo import demo_csv, demo_journey
 from tests.e2e.conftest import LiveHerald, screenshot
+from tests.support.live_campaigns import (
+    CONTACTS,
+    FINISH_SECONDS,
+    launch_campaign,
+    signed_in,
+    wait_until_final,
+)
+from tests.support.live_campaigns import long_sessions as long_sessions  # the fixture
 
 pytestmark = pytest.mark.e2e
-
-# Browser sessions expire by Herald's clock, which the live Herald runs 43,200
-# times faster than the wall clock: the default 2-hour idle limit would end a
-# session after a sixth of a second. These limits give it hours of real time.
-SESSION_SECONDS = 10 * 365 * 24 * 3600
-CONTACTS = 30
-# Compressed time: the journeys (windows of a day, a two-day follow-up) take seconds.
-FINISH_SECONDS = 120
-BROWSER_TIMEOUT_MS = 30_000
-
-
-def launch_campaign(live: LiveHerald, name: str, *, seed: int) -> int:
-    """A reminder campaign (WhatsApp → SMS → voice, follow-up) launched at once."""
-    herald = live.herald
-    imported = import_audience(
-        herald.engine,
-        io.BytesIO(demo_csv(CONTACTS, seed).encode()),
-        name=name,
-        filename="patients.csv",
-        clock=herald.clock,
-        default_region="US",
-    )
-    with herald.sessions() as session:
-        draft = herald.campaigns.create_draft(
-            session,
-            name=name,
-            extra_tags=["e2e"],
-            audience_id=int(imported.audience.id),
-            journey=demo_journey(),
-        )
-        return int(herald.campaigns.launch(session, draft.id).id)
-
-
-def wait_until_final(live: LiveHerald, campaign_id: int) -> str:
-    deadline = time.monotonic() + FINISH_SECONDS
-    while time.monotonic() < deadline:
-        with live.herald.sessions() as session:
-            status = live.herald.campaigns.get(session, campaign_id).status
-        if status in FINAL_STATUSES:
-            return status.value
-        time.sleep(0.5)
-    raise AssertionError(f"campaign {campaign_id} did not finish in {FINISH_SECONDS} s")
-
-
-@pytest.fixture(scope="module")
-def long_sessions() -> Iterator[None]:
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("HERALD_SESSION_MAX_AGE_SECONDS", str(SESSION_SECONDS))
-        patch.setenv("HERALD_SESSION_IDLE_SECONDS", str(SESSION_SECONDS))
-        yield
 
 
 @pytest.fixture(scope="module")
@@ -88,18 +42,8 @@ def finished_campaign(live_herald: LiveHerald) -> Iterator[int]:
     yield campaign_id
 
 
-def _signed_in(page: Page, live: LiveHerald) -> None:
-    """Sign in, waiting on the address rather than on a load event (busy machines)."""
-    page.set_default_timeout(BROWSER_TIMEOUT_MS)
-    page.goto("/login")
-    page.get_by_label("Email").fill(live.admin_email)
-    page.get_by_label("Password").fill(live.admin_password)
-    page.get_by_role("button", name=re.compile("sign in|log in", re.I)).click()
-    expect(page).not_to_have_url(re.compile(r"/login"))
-
-
 def test_progress_reaches_sent_without_a_reload(page: Page, live_herald: LiveHerald) -> None:
-    _signed_in(page, live_herald)
+    signed_in(page, live_herald)
     campaign_id = launch_campaign(live_herald, "Flu shot reminders", seed=3)
     page.goto(f"/campaigns/{campaign_id}")
     expect(page.get_by_role("heading", name="Flu shot reminders")).to_be_visible()
@@ -121,7 +65,7 @@ def test_progress_reaches_sent_without_a_reload(page: Page, live_herald: LiveHer
 def test_a_failed_contacts_log_entry_explains_the_code(
     page: Page, live_herald: LiveHerald, finished_campaign: int
 ) -> None:
-    _signed_in(page, live_herald)
+    signed_in(page, live_herald)
     page.goto(f"/campaigns/{finished_campaign}")
     page.get_by_role("link", name="Message logs").click()
     page.get_by_label("Error code").select_option("131026")
@@ -147,7 +91,7 @@ def test_a_failed_contacts_log_entry_explains_the_code(
 def test_the_audience_downloads_as_a_safe_csv(
     page: Page, live_herald: LiveHerald, finished_campaign: int
 ) -> None:
-    _signed_in(page, live_herald)
+    signed_in(page, live_herald)
     page.goto(f"/campaigns/{finished_campaign}")
     with page.expect_download() as download_info:
         page.get_by_role("link", name="Download audience CSV").click()
@@ -166,7 +110,7 @@ def test_the_audience_downloads_as_a_safe_csv(
 def test_subscriber_activity_search_and_paging(
     page: Page, live_herald: LiveHerald, finished_campaign: int
 ) -> None:
-    _signed_in(page, live_herald)
+    signed_in(page, live_herald)
     page.goto(f"/campaigns/{finished_campaign}/activity?limit=10")
     rows = page.locator("table.activity tbody tr")
     expect(rows).to_have_count(10)
@@ -184,7 +128,7 @@ def test_subscriber_activity_search_and_paging(
 def test_the_detail_page_fits_a_phone(
     page: Page, live_herald: LiveHerald, finished_campaign: int
 ) -> None:
-    _signed_in(page, live_herald)
+    signed_in(page, live_herald)
     page.set_viewport_size({"width": 375, "height": 800})
     page.goto(f"/campaigns/{finished_campaign}")
     expect(page.locator("#live-progress .status-badge")).to_have_text("Sent")

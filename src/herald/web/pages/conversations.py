@@ -14,10 +14,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
 
 from herald.domain.channels import Channel
 from herald.domain.conversations import REPLY_MAX_CHARS, ConversationStatus
 from herald.errors import ConflictError, ValidationError
+from herald.services.campaign_activity import StepInfo, step_layout
+from herald.services.container import Herald
 from herald.services.conversation_replies import send_user_reply
 from herald.services.conversations import ConversationPage, ConversationServices
 from herald.web.auth import CurrentUser, RequireWrite
@@ -108,7 +111,8 @@ def thread_page(
         if who.can_write:
             services.mark_read(session, conversation_id)
         detail = services.get(session, conversation_id)
-    context = thread_context(detail, notice=NOTICES.get(done), reference=_reference())
+        steps = _steps(herald, session, detail.conversation.campaign_id)
+    context = thread_context(detail, steps=steps, notice=NOTICES.get(done), reference=_reference())
     return render(request, "conversations/thread.html", context)
 
 
@@ -165,8 +169,16 @@ def _thread_error(
 ) -> Response:
     with herald.read_sessions() as session:
         detail = ConversationServices(herald.clock).get(session, conversation_id)
-    context = thread_context(detail, error=error, draft=draft, reference=_reference())
+        steps = _steps(herald, session, detail.conversation.campaign_id)
+    context = thread_context(detail, steps=steps, error=error, draft=draft, reference=_reference())
     return render(request, "conversations/thread.html", context, status_code=status_code)
+
+
+def _steps(herald: Herald, session: Session, campaign_id: int | None) -> tuple[StepInfo, ...]:
+    """The campaign's steps, to name which step each campaign message was."""
+    if campaign_id is None:
+        return ()
+    return step_layout(herald.campaigns.get(session, campaign_id))
 
 
 def _reference() -> str:

@@ -12,6 +12,7 @@ from herald.domain.conversations import (
     ConversationStatus,
 )
 from herald.domain.error_catalog import ErrorEntry
+from herald.services.campaign_activity import StepInfo, step_label
 from herald.services.campaign_monitor import explain_channel_error
 from herald.services.conversations import ConversationDetail
 from herald.store.conversation_threads import ThreadMessage
@@ -30,6 +31,7 @@ class ThreadLine:
 def thread_context(
     detail: ConversationDetail,
     *,
+    steps: tuple[StepInfo, ...] = (),
     notice: str | None = None,
     error: str | None = None,
     draft: str = "",
@@ -39,7 +41,7 @@ def thread_context(
     moves = {action.value for (status, action) in TRANSITIONS if status is conversation.status}
     return {
         "conversation": conversation,
-        "lines": [_line(message) for message in detail.messages],
+        "lines": [_line(message, steps) for message in detail.messages],
         "agent_is_on": conversation.status is ConversationStatus.OPEN,
         "can_hand_off": ConversationAction.HAND_OFF.value in moves,
         "can_return": ConversationAction.RETURN_TO_AGENT.value in moves,
@@ -54,12 +56,12 @@ def thread_context(
     }
 
 
-def _line(message: ThreadMessage) -> ThreadLine:
+def _line(message: ThreadMessage, steps: tuple[StepInfo, ...]) -> ThreadLine:
     who = AUTHOR_LABELS.get(message.author.value, message.author.value)
     if message.author_name:
         who = f"{who}: {message.author_name}"
     elif message.author.value == "campaign" and message.step is not None:
-        who = f"Campaign ({'primary' if message.step == 0 else f'step {message.step + 1}'})"
+        who = f"Campaign ({(step_label(steps, message.step) or '').lower()})"
     explanation = None
     if message.error_code:
         explanation = explain_channel_error(message.channel.value, message.error_code)

@@ -1,0 +1,76 @@
+"""Campaigns launched on the live Herald, and a signed-in browser, for the UI tests."""
+
+from __future__ import annotations
+
+import io
+import re
+import time
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from herald.domain.campaign import FINAL_STATUSES
+from herald.services.audiences import import_audience
+from herald.services.demo import demo_csv, demo_journey
+from tests.e2e.conftest import LiveHerald
+
+# Browser sessions expire by Herald's clock, which the live Herald runs 43,200
+# times faster than the wall clock: the default 2-hour idle limit would end a
+# session after a sixth of a second. These limits give it hours of real time.
+SESSION_SECONDS = 10 * 365 * 24 * 3600
+CONTACTS = 30
+# Compressed time: the journeys (windows of a day, a two-day follow-up) take seconds.
+FINISH_SECONDS = 120
+BROWSER_TIMEOUT_MS = 30_000
+
+
+def launch_campaign(live: LiveHerald, name: str, *, seed: int) -> int:
+    """A reminder campaign (WhatsApp → SMS → voice, follow-up) launched at once."""
+    herald = live.herald
+    imported = import_audience(
+        herald.engine,
+        io.BytesIO(demo_csv(CONTACTS, seed).encode()),
+        name=name,
+        filename="patients.csv",
+        clock=herald.clock,
+        default_region="US",
+    )
+    with herald.sessions() as session:
+        draft = herald.campaigns.create_draft(
+            session,
+            name=name,
+            extra_tags=["e2e"],
+            audience_id=int(imported.audience.id),
+            journey=demo_journey(),
+        )
+        return int(herald.campaigns.launch(session, draft.id).id)
+
+
+def wait_until_final(live: LiveHerald, campaign_id: int) -> str:
+    deadline = time.monotonic() + FINISH_SECONDS
+    while time.monotonic() < deadline:
+        with live.herald.sessions() as session:
+            status = live.herald.campaigns.get(session, campaign_id).status
+        if status in FINAL_STATUSES:
+            return status.value
+        time.sleep(0.5)
+    raise AssertionError(f"campaign {campaign_id} did not finish in {FINISH_SECONDS} s")
+
+
+@pytest.fixture(scope="module")
+def long_sessions() -> Iterator[None]:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("HERALD_SESSION_MAX_AGE_SECONDS", str(SESSION_SECONDS))
+        patch.setenv("HERALD_SESSION_IDLE_SECONDS", str(SESSION_SECONDS))
+        yield
+
+
+def signed_in(page: Page, live: LiveHerald) -> None:
+    """Sign in, waiting on the address rather than on a load event (busy machines)."""
+    page.set_default_timeout(BROWSER_TIMEOUT_MS)
+    page.goto("/login")
+    page.get_by_label("Email").fill(live.admin_email)
+    page.get_by_label("Password").fill(live.admin_password)
+    page.get_by_role("button", name=re.compile("sign in|log in", re.I)).click()
+    expect(page).not_to_have_url(re.compile(r"/login"))
