@@ -96,3 +96,11 @@ def test_hand_off_switch_and_a_reply_from_the_team(
     expect(page.get_by_role("status")).to_contain_text("Reply queued")
     expect(page.locator(".bubble.author-user").last).to_contain_text("a colleague will call")
     screenshot(page, "conversation-handed-off")
+    page.set_viewport_size({"width": 375, "height": 800})
+    for path in (f"/conversations/{conversation_id}", f"/conversations?tag={TAG}"):
+        page.goto(path)
+        overflow = page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 0, f"{path} is {overflow}px too wide at phone width"
+    screenshot(page, "conversations-phone")

@@ -137,3 +137,18 @@ def test_the_detail_page_fits_a_phone(
     )
     assert overflow <= 0
     screenshot(page, "campaign-detail-phone")
+
+
+def test_long_names_fit_a_phone(page: Page, live_herald: LiveHerald) -> None:
+    signed_in(page, live_herald)
+    name = ("Quarterly appointment reminders for the patients of the north-east clinics " * 3)[:200]
+    campaign_id = launch_campaign(live_herald, name.strip(), seed=4)
+    page.set_viewport_size({"width": 375, "height": 800})
+    for section in ("", "/activity", "/logs"):
+        page.goto(f"/campaigns/{campaign_id}{section}")
+        expect(page.locator("h1.detail-title")).to_be_visible()
+        overflow = page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 0, f"{section or 'overview'} is {overflow}px too wide"
+    screenshot(page, "campaign-logs-phone")

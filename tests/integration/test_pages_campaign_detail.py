@@ -8,10 +8,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import update
 
 from herald.channels.base import DeliveryStatus
 from herald.services.campaign_audiences import audience_profile
-from herald.store.campaigns import read_counters
+from herald.store.campaigns import CampaignRow, add_to_counters, read_counters
 from tests.support.detail_pages import PAGE, DetailWeb, build_detail_web
 
 
@@ -167,3 +168,24 @@ def test_copy_of_a_campaign_without_audience_says_so(web: DetailWeb) -> None:
     response = web.post(f"/campaigns/{draft.id}/copy")
     assert response.status_code == 409
     assert "has no audience to copy" in response.text
+
+
+def test_big_counts_are_grouped_and_long_names_kept_whole(web: DetailWeb) -> None:
+    campaign_id = web.launch()
+    long_name = "Quarterly check-up reminders for the north-east region " * 3
+    with web.harness.herald.sessions() as session:
+        session.execute(
+            update(CampaignRow)
+            .where(CampaignRow.id == campaign_id)
+            .values(name=long_name.strip(), contact_count=1_000_000)
+        )
+        add_to_counters(
+            session,
+            {(campaign_id, "outcome:delivered"): 999_999, (campaign_id, "funnel:sent"): 1_000_000},
+        )
+        session.commit()
+    html = web.client.get(f"/campaigns/{campaign_id}", headers=PAGE).text
+    assert f'<h1 class="detail-title">{long_name.strip()}</h1>' in html
+    assert "of 1,000,000 contacts finished (99%)" in " ".join(html.split())
+    assert '<dd data-outcome="delivered">999,999</dd>' in html
+    assert 'data-funnel="sent">1,000,000</span>' in html
