@@ -189,3 +189,11 @@ def test_big_counts_are_grouped_and_long_names_kept_whole(web: DetailWeb) -> Non
     assert "of 1,000,000 contacts finished (99%)" in " ".join(html.split())
     assert '<dd data-outcome="delivered">999,999</dd>' in html
     assert 'data-funnel="sent">1,000,000</span>' in html
+
+
+@pytest.mark.parametrize("action", ["pause", "resume", "cancel", "copy"])
+def test_controls_need_a_signed_in_user(web: DetailWeb, action: str) -> None:
+    campaign_id = web.launch()
+    response = web.anonymous().post(f"/campaigns/{campaign_id}/{action}", headers=PAGE)
+    assert response.status_code == 401
+    assert web.harness.status(campaign_id) == "running"
