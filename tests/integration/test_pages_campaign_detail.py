@@ -13,7 +13,8 @@ from sqlalchemy import update
 from herald.channels.base import DeliveryStatus
 from herald.services.campaign_audiences import audience_profile
 from herald.store.campaigns import CampaignRow, add_to_counters, read_counters
-from tests.support.detail_pages import PAGE, DetailWeb, build_detail_web
+from tests.support.detail_pages import CSV, PAGE, DetailWeb, build_detail_web
+from tests.support.engine import reminder_journey
 
 
 @pytest.fixture
@@ -197,3 +198,22 @@ def test_controls_need_a_signed_in_user(web: DetailWeb, action: str) -> None:
     response = web.anonymous().post(f"/campaigns/{campaign_id}/{action}", headers=PAGE)
     assert response.status_code == 401
     assert web.harness.status(campaign_id) == "running"
+
+
+def test_a_scheduled_campaign_shows_its_local_start_and_can_be_paused(web: DetailWeb) -> None:
+    audience_id = web.harness.import_audience(CSV)
+    with web.harness.herald.sessions() as session:
+        draft = web.harness.campaigns.create_draft(
+            session, name="Later", audience_id=audience_id, journey=reminder_journey()
+        )
+        web.harness.campaigns.schedule(
+            session, draft.id, local="2025-03-10 09:00", timezone="Europe/Berlin"
+        )
+    html = web.client.get(f"/campaigns/{draft.id}", headers=PAGE).text
+    assert "2025-03-10 09:00 Europe/Berlin" in html
+    assert 'data-status="scheduled"' in html
+    assert "Nothing has been sent yet." in html
+    assert f'action="/campaigns/{draft.id}/pause"' in html
+    assert f'action="/campaigns/{draft.id}/cancel"' in html
+    assert web.post(f"/campaigns/{draft.id}/pause").status_code == 303
+    assert web.harness.status(draft.id) == "paused"
