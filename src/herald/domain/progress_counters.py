@@ -19,7 +19,7 @@ channel, step statuses and error codes, two families serve the charts:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -175,7 +175,3 @@ def _width_for(span: timedelta, max_buckets: int) -> timedelta:
 def _floor(moment: datetime, width: timedelta) -> datetime:
     epoch = datetime(1970, 1, 1, tzinfo=UTC)
     return epoch + ((moment - epoch) // width) * width
-
-
-def sum_counters(counters: Mapping[str, int], names: Iterable[str]) -> int:
-    return sum(counters.get(name, 0) for name in names)
