@@ -124,6 +124,7 @@ def test_a_contacts_journey_step_by_step(web: DetailWeb) -> None:
     assert f"pm-{alex}-0-failed" in html  # the provider id of the failed status
     assert "Fallback 1" in html and "clinic-sms" in html
     assert html.index("Journey started") < html.index("Delivery failed")
+    assert f"/conversations?campaign_id={campaign_id}&amp;q=%2B12025550101" in html
 
 
 def test_a_journey_of_another_campaign_is_not_found(web: DetailWeb) -> None:

@@ -212,3 +212,33 @@ def test_whatsapp_outside_the_window_is_refused_and_says_why(web: ConversationWe
     assert response.status_code == 409
     assert "WhatsApp allows free-form replies only within 24 hours" in response.text
     assert "Hello?" in response.text  # the draft is kept in the box
+
+
+def test_tags_are_added_and_removed_by_people(web: ConversationWeb) -> None:
+    _setup(web)
+    bo = _id_of(web, "+12025550122")
+    forged = web.client.post(f"/conversations/{bo}/tags", data={"tags": "vip"}, headers=PAGE)
+    assert forged.status_code == 403
+    added = web.post(f"/conversations/{bo}/tags", {"tags": "needs-callback, vip"})
+    assert added.status_code == 303 and added.headers["location"].endswith("?done=tagged")
+    removed = web.post(f"/conversations/{bo}/tags/remove", {"tag": "autumn"})
+    assert removed.status_code == 303
+    with web.harness.herald.sessions() as session:
+        tags = web.harness.conversations.view(session, bo).tags
+    assert tags == ("flu-shots", "needs-callback", "vip")
+    html = web.client.get("/conversations?tag=needs-callback", headers=PAGE).text
+    assert _ids(html) == [bo]
+
+
+@pytest.mark.parametrize(
+    ("tags", "message"),
+    [("Needs Callback", "try &#39;needs-callback&#39;"), (" , ", "Type a tag to add.")],
+)
+def test_bad_tags_are_refused_with_a_suggestion(
+    web: ConversationWeb, tags: str, message: str
+) -> None:
+    _setup(web)
+    bo = _id_of(web, "+12025550122")
+    response = web.post(f"/conversations/{bo}/tags", {"tags": tags})
+    assert response.status_code == 422
+    assert message in response.text

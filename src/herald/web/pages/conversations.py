@@ -43,6 +43,8 @@ MOVES = {
 }
 NOTICES = {name: notice for name, (_, notice) in MOVES.items()} | {
     "replied": "Reply queued: it goes out within a few seconds, and the agent stays off.",
+    "tagged": "Tags added.",
+    "untagged": "Tag removed.",
 }
 
 
@@ -140,6 +142,43 @@ def reply(
     except ConflictError as exc:
         return _thread_error(request, herald, conversation_id, sentence(exc.message), 409, text)
     return RedirectResponse(f"/conversations/{conversation_id}?done=replied", status_code=303)
+
+
+@router.post("/conversations/{conversation_id:int}/tags")
+def add_tags(
+    request: Request,
+    herald: HeraldDep,
+    who: RequireWrite,
+    conversation_id: int,
+    tags: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    """Tags typed by a person, separated by commas (never rewritten: a bad one is refused
+    with the spelling that would be accepted)."""
+    names = [name.strip() for name in tags.split(",") if name.strip()]
+    try:
+        if not names:
+            raise ValidationError("type a tag to add", field="tags")
+        with herald.sessions() as session:
+            ConversationServices(herald.clock).add_tags(session, conversation_id, names)
+    except ValidationError as exc:
+        return _thread_error(request, herald, conversation_id, sentence(exc.message), 422)
+    return RedirectResponse(f"/conversations/{conversation_id}?done=tagged", status_code=303)
+
+
+@router.post("/conversations/{conversation_id:int}/tags/remove")
+def remove_tag(
+    request: Request,
+    herald: HeraldDep,
+    who: RequireWrite,
+    conversation_id: int,
+    tag: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    try:
+        with herald.sessions() as session:
+            ConversationServices(herald.clock).remove_tags(session, conversation_id, [tag])
+    except ValidationError as exc:
+        return _thread_error(request, herald, conversation_id, sentence(exc.message), 422)
+    return RedirectResponse(f"/conversations/{conversation_id}?done=untagged", status_code=303)
 
 
 @router.post("/conversations/{conversation_id:int}/{move:str}")
