@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -110,6 +111,24 @@ class Settings(BaseSettings):
         description="Moment from which a sped-up clock runs fast; give every process the same.",
     )
 
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description=(
+            "How Herald writes its logs: text for people, json (one object per line, with "
+            "campaign and contact ids as fields) for log collectors."
+        ),
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO", description="The least severe log records written."
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description=(
+            "A bearer token that lets a Prometheus scraper read /metrics without an API "
+            "key. Without it, /metrics needs a signed-in user or an API key like any page."
+        ),
+    )
+
     @field_validator("public_base_url")
     @classmethod
     def _http_base_url(cls, value: str | None) -> str | None:
@@ -130,6 +149,14 @@ class Settings(BaseSettings):
             return None
         for key in value.get_secret_value().split(","):
             check_secret_strength(key.strip(), "HERALD_SESSION_SECRET")
+        return value
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _refuse_placeholder_metrics_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        check_secret_strength(value.get_secret_value(), "HERALD_METRICS_TOKEN")
         return value
 
     @model_validator(mode="after")

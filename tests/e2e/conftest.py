@@ -34,6 +34,7 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "e2e"
 ADMIN_EMAIL = "admin@example.com"
 ADMIN_PASSWORD = "correct horse battery staple"
 SECONDS_PER_DAY = 2.0
+SESSION_REAL_SECONDS = 3600
 HOWTO = (
     "browser tests skipped: no Chromium found; install Debian's package "
     "(apt-get install chromium) or point HERALD_CHROMIUM at a Chromium binary"
@@ -109,13 +110,17 @@ def _serve(herald: Herald, ready: Future[str], stop: threading.Event) -> None:
 @pytest.fixture(scope="module")
 def live_herald(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveHerald]:
     directory = tmp_path_factory.mktemp("live-herald")
+    speedup = DAY_SECONDS / SECONDS_PER_DAY  # a day of journey time lasts two seconds
+    # Sessions are timed by the same fast clock: give them an hour of real time.
+    session_seconds = int(SESSION_REAL_SECONDS * speedup)
     settings = Settings(
         data_dir=directory,
         database_url=f"sqlite:///{directory / 'herald.db'}",
         admin_email=ADMIN_EMAIL,
         admin_password=ADMIN_PASSWORD,  # type: ignore[arg-type]
+        session_max_age_seconds=session_seconds,
+        session_idle_seconds=session_seconds,
     )
-    speedup = DAY_SECONDS / SECONDS_PER_DAY  # a day of journey time lasts two seconds
     herald = Herald.create(settings, CompressedClock(speedup), passwords=fast_passwords())
     stop = threading.Event()
     ready: Future[str] = Future()

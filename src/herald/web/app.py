@@ -19,10 +19,12 @@ from herald.web import account, health, login, pages
 from herald.web.api import api_keys, audit, me, users
 from herald.web.auth import guard_request, is_exempt_path
 from herald.web.errors import install_error_handlers
+from herald.web.metrics import install_metrics
 from herald.web.security_headers import SecurityHeadersMiddleware
 from herald.web.sessions import SessionCookies, SessionMiddleware
 from herald.web.templating import STATIC_DIR, build_templates
 from herald.web.webhooks import install_webhooks
+from herald.web.webhooks.providers import PROVIDER_PATHS
 
 # Operations in the schema that need no credentials (pages are not in the schema).
 PUBLIC_OPERATIONS = frozenset({"/healthz", "/readyz"})
@@ -52,6 +54,7 @@ def create_app(herald: Herald) -> FastAPI:
     _install_middleware(app, herald)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(health.router)
+    install_metrics(app, herald, PROVIDER_PATHS)
     install_webhooks(app, herald)
     app.include_router(login.router)
     app.include_router(account.router)

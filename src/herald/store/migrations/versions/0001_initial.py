@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 22:38:29.735865
+Create Date: 2026-11-26 23:47:41.793020
 """
 
 from __future__ import annotations
@@ -623,6 +623,14 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("messages", schema=None) as batch_op:
         batch_op.create_index(
+            "ix_messages_campaign_error",
+            ["campaign_id", "error_code", "id"],
+            unique=False,
+            sqlite_where=sa.text("error_code IS NOT NULL"),
+            postgresql_where=sa.text("error_code IS NOT NULL"),
+        )
+        batch_op.create_index("ix_messages_campaign_log", ["campaign_id", "id"], unique=False)
+        batch_op.create_index(
             "ix_messages_campaign_status", ["campaign_id", "status"], unique=False
         )
         batch_op.create_index("ix_messages_provider_id", ["provider_message_id"], unique=False)
@@ -725,6 +733,12 @@ def downgrade() -> None:
     with op.batch_alter_table("messages", schema=None) as batch_op:
         batch_op.drop_index("ix_messages_provider_id")
         batch_op.drop_index("ix_messages_campaign_status")
+        batch_op.drop_index("ix_messages_campaign_log")
+        batch_op.drop_index(
+            "ix_messages_campaign_error",
+            sqlite_where=sa.text("error_code IS NOT NULL"),
+            postgresql_where=sa.text("error_code IS NOT NULL"),
+        )
 
     op.drop_table("messages")
     with op.batch_alter_table("journey_log", schema=None) as batch_op:
