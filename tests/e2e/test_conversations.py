@@ -12,16 +12,9 @@ from herald.services.conversations import ConversationServices
 from herald.services.suppression import is_suppressed
 from tests.e2e.conftest import LiveHerald, screenshot
 from tests.support.live_campaigns import launch_campaign, signed_in, wait_until_final
-from tests.support.live_campaigns import long_sessions as long_sessions  # the fixture
 
 pytestmark = pytest.mark.e2e
 TAG = "vaccination-drive"
-
-
-@pytest.fixture(scope="module")
-def live_herald(long_sessions: None, live_herald: LiveHerald) -> LiveHerald:
-    """The shared live Herald, built while the long session limits are set."""
-    return live_herald
 
 
 @pytest.fixture(scope="module")

@@ -24,15 +24,8 @@ from tests.support.live_campaigns import (
     signed_in,
     wait_until_final,
 )
-from tests.support.live_campaigns import long_sessions as long_sessions  # the fixture
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def live_herald(long_sessions: None, live_herald: LiveHerald) -> LiveHerald:
-    """The shared live Herald, built while the long session limits are set."""
-    return live_herald
 
 
 @pytest.fixture(scope="module")

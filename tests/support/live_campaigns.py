@@ -3,22 +3,15 @@
 from __future__ import annotations
 
 import io
-import re
 import time
-from collections.abc import Iterator
 
-import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page
 
 from herald.domain.campaign import FINAL_STATUSES
 from herald.services.audiences import import_audience
 from herald.services.demo import demo_csv, demo_journey
-from tests.e2e.conftest import LiveHerald
+from tests.e2e.conftest import LiveHerald, sign_in
 
-# Browser sessions expire by Herald's clock, which the live Herald runs 43,200
-# times faster than the wall clock: the default 2-hour idle limit would end a
-# session after a sixth of a second. These limits give it hours of real time.
-SESSION_SECONDS = 10 * 365 * 24 * 3600
 CONTACTS = 30
 # Compressed time: the journeys (windows of a day, a two-day follow-up) take seconds.
 FINISH_SECONDS = 120
@@ -58,19 +51,7 @@ def wait_until_final(live: LiveHerald, campaign_id: int) -> str:
     raise AssertionError(f"campaign {campaign_id} did not finish in {FINISH_SECONDS} s")
 
 
-@pytest.fixture(scope="module")
-def long_sessions() -> Iterator[None]:
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("HERALD_SESSION_MAX_AGE_SECONDS", str(SESSION_SECONDS))
-        patch.setenv("HERALD_SESSION_IDLE_SECONDS", str(SESSION_SECONDS))
-        yield
-
-
 def signed_in(page: Page, live: LiveHerald) -> None:
-    """Sign in, waiting on the address rather than on a load event (busy machines)."""
+    """Sign in, with waits long enough for a machine busy running the campaign."""
     page.set_default_timeout(BROWSER_TIMEOUT_MS)
-    page.goto("/login")
-    page.get_by_label("Email").fill(live.admin_email)
-    page.get_by_label("Password").fill(live.admin_password)
-    page.get_by_role("button", name=re.compile("sign in|log in", re.I)).click()
-    expect(page).not_to_have_url(re.compile(r"/login"))
+    sign_in(page, live)
