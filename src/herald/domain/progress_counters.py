@@ -29,6 +29,7 @@ FUNNEL_SENT = "funnel:sent"
 FUNNEL_DELIVERED = "funnel:delivered"
 TIMELINE_PREFIX = "timeline:"
 _MINUTE_FORMAT = "%Y-%m-%dT%H:%M"
+_MINUTE_LENGTH = len("2025-01-01T00:00")
 
 # A chain step in one of these statuses has had a message leave Herald.
 LEFT_STATUSES = frozenset(
@@ -129,8 +130,12 @@ def read_timeline(counters: Mapping[str, int]) -> dict[tuple[datetime, str], int
             continue
         moment, _, channel = name.removeprefix(TIMELINE_PREFIX).rpartition(":")
         try:
-            start = datetime.strptime(moment, _MINUTE_FORMAT).replace(tzinfo=UTC)
+            # fromisoformat, not strptime: several times faster, and a long
+            # campaign has thousands of minutes to read on every refresh.
+            start = datetime.fromisoformat(moment).replace(tzinfo=UTC)
         except ValueError:
+            continue
+        if len(moment) != _MINUTE_LENGTH:
             continue
         minutes[(start, channel)] = minutes.get((start, channel), 0) + value
     return minutes
