@@ -242,3 +242,16 @@ def test_bad_tags_are_refused_with_a_suggestion(
     response = web.post(f"/conversations/{bo}/tags", {"tags": tags})
     assert response.status_code == 422
     assert message in response.text
+
+
+@pytest.mark.parametrize("action", ["hand-off", "return", "close", "reopen", "reply", "tags"])
+def test_changes_need_a_signed_in_user(web: ConversationWeb, action: str) -> None:
+    _setup(web)
+    bo = _id_of(web, "+12025550122")
+    response = web.anonymous().post(
+        f"/conversations/{bo}/{action}", data={"text": "hi", "tags": "vip"}, headers=PAGE
+    )
+    assert response.status_code == 401
+    with web.harness.herald.sessions() as session:
+        view = web.harness.conversations.view(session, bo)
+    assert view.status.value == "open" and "vip" not in view.tags
