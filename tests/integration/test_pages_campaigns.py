@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from herald.domain.users import Role
 from tests.integration.builder_web_support import BuilderWeb, assert_no_inline_code, build_web
 
 
@@ -109,3 +110,39 @@ def test_create_needs_a_signed_in_user(web: BuilderWeb) -> None:
     assert response.status_code in (401, 403)
     with web.herald.sessions() as db:
         assert web.herald.campaigns.list(db) == []
+
+
+def test_the_new_campaign_page_offers_the_create_form(web: BuilderWeb) -> None:
+    page = web.client.get("/campaigns/new")
+    assert page.status_code == 200
+    assert 'action="/campaigns/new"' in page.text and 'name="csrf_token"' in page.text
+    response = web.post("/campaigns/new", {"name": "Named up front"})
+    with web.herald.sessions() as db:
+        (campaign,) = web.herald.campaigns.list(db)
+    assert campaign.name == "Named up front"
+    assert response.headers["location"] == f"/campaigns/{campaign.id}/setup"  # type: ignore[attr-defined]
+
+
+def test_members_build_campaigns_too(sqlite_url: str, tmp_path: Path) -> None:
+    for member in build_web(sqlite_url, tmp_path, role=Role.MEMBER):
+        response = member.post("/campaigns/new")
+        assert response.status_code == 303  # type: ignore[attr-defined]
+        assert member.client.get(response.headers["location"]).status_code == 200  # type: ignore[attr-defined]
+
+
+def test_long_names_and_large_counts_are_formatted(web: BuilderWeb) -> None:
+    name = "A very long campaign name " * 7
+    campaign = web.new_draft(name.strip())
+    from sqlalchemy import update
+
+    from herald.store.campaigns import CampaignRow
+
+    with web.herald.sessions() as db:
+        db.execute(
+            update(CampaignRow)
+            .where(CampaignRow.id == campaign)
+            .values(status="running", contact_count=1_000_000, has_started=True)
+        )
+        db.commit()
+    text = web.client.get("/campaigns").text
+    assert "1,000,000" in text and name.strip() in text

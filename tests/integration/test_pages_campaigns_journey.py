@@ -165,7 +165,7 @@ def test_the_live_preview_renders_a_step_for_a_chosen_contact(web: BuilderWeb) -
     assert "This contact has no phone" in text  # row 3's phone is invalid
     whatsapp = web.post(f"/campaigns/{campaign}/journey/preview", full_form(contact="2")).text  # type: ignore[attr-defined]
     assert 'data-preview-kind="whatsapp"' in whatsapp
-    assert "1. Alex Doe" in whatsapp and "2. 2024-09-12" in whatsapp
+    assert "<li>Alex Doe</li><li>2024-09-12</li>" in whatsapp
 
 
 def test_the_preview_says_what_is_missing(web: BuilderWeb) -> None:
@@ -181,6 +181,8 @@ def test_the_sms_measure_counts_parts_and_names_unicode(web: BuilderWeb) -> None
     campaign = web.new_draft()
     short = web.post(f"/campaigns/{campaign}/journey/measure", {"primary.sms_text": "Hello"})
     assert short.text == "5 characters · GSM-7 · 1 SMS"  # type: ignore[attr-defined]
+    empty = web.post(f"/campaigns/{campaign}/journey/measure", {"primary.sms_text": ""})
+    assert empty.text == "No text yet"  # type: ignore[attr-defined]
     long = web.post(
         f"/campaigns/{campaign}/journey/measure", {"fallback-1.sms_text": "é" * 10 + "😀"}
     )
@@ -205,3 +207,46 @@ def test_journey_posts_need_auth_and_csrf(web: BuilderWeb) -> None:
 def test_an_unknown_campaign_is_not_found(web: BuilderWeb) -> None:
     assert web.client.get("/campaigns/999/journey").status_code == 404
     assert web.post("/campaigns/999/journey", full_form()).status_code == 404  # type: ignore[attr-defined]
+
+
+def test_a_step_without_integration_says_so_in_plain_words(web: BuilderWeb) -> None:
+    campaign = with_audience(web)
+    page = web.client.get(f"/campaigns/{campaign}/journey").text
+    assert "no integration is chosen for the primary message" in page
+    assert "Choose an integration to see the message." in page
+    assert "String should have at least 1 character" not in page
+
+
+def test_fields_without_an_editor_survive_saving_in_the_browser(web: BuilderWeb) -> None:
+    """Header and buttons of a template, an email's HTML: set by a spec, kept by the form."""
+    import html
+    import re
+
+    campaign = with_audience(web)
+    buttons = [{"index": 0, "type": "quick_reply", "parameter": {"text": "YES"}}]
+    stored = {
+        "primary": {
+            "integration": {"name": "demo-whatsapp", "kind": "whatsapp"},
+            "content": {
+                "type": "whatsapp_template",
+                "name": "appointment_reminder",
+                "language": "en",
+                "body": [{"column": "full_name"}],
+                "header_text": {"text": "Clinic North"},
+                "buttons": buttons,
+            },
+        }
+    }
+    with web.herald.sessions() as db:
+        web.herald.campaigns.update_draft(db, campaign, journey=stored)
+    page = web.client.get(f"/campaigns/{campaign}/journey").text
+    assert "kept: header text, buttons" in page
+    kept = re.search(r'name="primary.kept" value="([^"]*)"', page)
+    assert kept is not None
+    form = full_form(**{"primary.kept": html.unescape(kept.group(1)), "go": "journey"})
+    form["primary.wa_param_source"], form["primary.wa_param_text"] = ["full_name"], [""]
+    web.post(f"/campaigns/{campaign}/journey", form)
+    journey = stored_journey(web, campaign)
+    assert journey is not None
+    assert journey["primary"]["content"]["header_text"] == {"text": "Clinic North"}
+    assert journey["primary"]["content"]["buttons"] == buttons

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -70,6 +71,11 @@ def test_send_now_launches_and_goes_to_the_campaign_page(web_any: BuilderWeb) ->
     assert status_of(web, campaign) is CampaignStatus.RUNNING
     builder = web.client.get(f"/campaigns/{campaign}/review", follow_redirects=False)
     assert builder.status_code == 303 and builder.headers["location"] == f"/campaigns/{campaign}"
+    listed = web.client.get("/campaigns").text
+    assert 'class="status status-running">Running<' in listed
+    assert f'href="/campaigns/{campaign}"' in listed  # started: its page, not the builder
+    assert re.search(r'<td class="num">3</td>', listed)
+    assert "0 of 3" in listed
 
 
 def test_schedule_at_a_local_time(web: BuilderWeb) -> None:
@@ -177,3 +183,18 @@ def test_review_posts_need_the_csrf_token(web: BuilderWeb) -> None:
     assert status_of(web, campaign) is CampaignStatus.DRAFT
     anonymous = web.anonymous.get(f"/campaigns/{campaign}/review", follow_redirects=False)
     assert anonymous.status_code == 303
+
+
+def test_a_scheduled_campaign_can_be_moved_or_unscheduled(web: BuilderWeb) -> None:
+    campaign = ready_campaign(web)
+    schedule = {"when": "schedule", "date": "2025-03-30", "time": "09:00", "timezone": "UTC"}
+    web.post(f"/campaigns/{campaign}/review", schedule | {"go": "start"})
+    page = web.client.get(f"/campaigns/{campaign}/review").text
+    assert 'value="2025-03-30"' in page and "Unschedule (back to draft)" in page
+    web.post(f"/campaigns/{campaign}/review", schedule | {"time": "10:00", "go": "start"})
+    with web.herald.sessions() as db:
+        view = web.herald.campaigns.get(db, campaign)
+    assert view.status is CampaignStatus.SCHEDULED and view.schedule_local == "2025-03-30 10:00"
+    back = web.post(f"/campaigns/{campaign}/review", {"go": "unschedule"})
+    assert back.headers["location"] == f"/campaigns/{campaign}/review"  # type: ignore[attr-defined]
+    assert status_of(web, campaign) is CampaignStatus.DRAFT

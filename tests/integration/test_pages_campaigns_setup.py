@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from herald.services import audience_rows
+from herald.services import audience_row_removal, audience_rows
 from tests.integration.builder_web_support import (
     MESSY_CSV,
     BuilderWeb,
@@ -48,7 +48,7 @@ def test_setup_shows_the_steps_the_tag_and_the_agents(web: BuilderWeb) -> None:
     page = web.client.get(f"/campaigns/{campaign}/setup").text
     for label in ("Setup", "Message journey", "Review"):
         assert f"<span>{label}</span>" in page
-    assert f'href="/campaigns/{campaign}/setup" aria-current="step"' in page
+    assert f'href="/campaigns/{campaign}/setup" data-step-link="setup" aria-current="step"' in page
     assert 'id="derived-tag" aria-live="polite">spring-check-ups<' in page
     assert "(version 1)" in page and "built in" in page
     assert "Save &amp; exit" in page
@@ -141,6 +141,8 @@ def test_upload_shows_flagged_rows_and_cells_with_their_reasons(web_any: Builder
     assert 'data-row="2"' in page and 'data-row="13"' in page
     assert re.search(r'class="cell-flagged" title="[^"]*is not a valid phone number', page)
     assert "it has neither a phone nor an email" in page
+    row_4 = page.split('data-row="4"', 1)[1].split("</tr>", 1)[0]
+    assert row_4.count('class="cell-flagged" title="Row rejected: it has neither') == 2
     assert "the same email and phone as row 2" in page
     assert "<dt>Contacts</dt><dd>8</dd>" in page
     assert "<dt>Flagged rows</dt><dd>8</dd>" in page
@@ -264,3 +266,77 @@ def test_a_started_campaign_is_not_built_any_more(web: BuilderWeb) -> None:
     assert response.status_code == 303 and response.headers["location"] == f"/campaigns/{campaign}"
     refused = web.post(f"/campaigns/{campaign}/setup", {"name": "y"})
     assert refused.status_code == 409  # type: ignore[attr-defined]
+
+
+def test_removed_rows_are_kept_and_the_summary_still_adds_up(web_any: BuilderWeb) -> None:
+    web = web_any
+    campaign = web.new_draft()
+    upload(web, campaign, MESSY_CSV.read_bytes())
+    with web.herald.sessions() as db:
+        audience_id = web.herald.campaigns.get(db, campaign).audience_id
+    assert audience_id is not None
+    removed = audience_row_removal.remove_rows(web.herald.engine, audience_id, [3, 4, 6])
+    assert removed == 3
+    summary = audience_rows_summary(web, audience_id)
+    assert summary["valid_contacts"] == 7 and summary["rejected_rows"] == 1
+    assert summary["duplicates"] == 0
+    assert summary["records_read"] == 8 == 7 + 1 + 0
+    assert summary["phones_available"] == 6 and summary["emails_available"] == 5
+    full_name = next(f for f in summary["custom_fields"] if f["variable"] == "full_name")
+    assert full_name["filled"] == 7 and "Jamie Shaw" not in full_name["samples"]
+    from sqlalchemy import select
+
+    from herald.store.audiences import EXCLUDED_ROWS
+
+    with web.herald.engine.connect() as connection:
+        kept = connection.execute(
+            select(EXCLUDED_ROWS.c.row_number, EXCLUDED_ROWS.c.original).where(
+                EXCLUDED_ROWS.c.audience_id == audience_id, EXCLUDED_ROWS.c.status == "removed"
+            )
+        ).all()
+    assert sorted(row for row, _original in kept) == [3, 4, 6]
+    assert any("Jamie Shaw" in original for _row, original in kept)
+
+
+def audience_rows_summary(web: BuilderWeb, audience_id: int) -> dict[str, object]:
+    from herald.services.audiences import get_audience
+
+    return get_audience(web.herald.engine, audience_id).summary
+
+
+def test_a_read_only_api_key_cannot_change_a_campaign(web: BuilderWeb) -> None:
+    from herald.domain.api_keys import ApiKeyScope
+    from tests.auth_support import SETUP
+
+    with web.herald.sessions() as db:
+        created = web.herald.api_keys.create_key(
+            db, name="reader", scope=ApiKeyScope.READ, actor=SETUP
+        )
+    headers = {"authorization": f"Bearer {created.token}"}
+    campaign = web.new_draft("Before")
+    refused = web.anonymous.post(
+        f"/campaigns/{campaign}/setup", data={"name": "After"}, headers=headers
+    )
+    assert refused.status_code == 403
+    assert web.anonymous.post("/campaigns/new", headers=headers).status_code == 403
+    with web.herald.sessions() as db:
+        assert web.herald.campaigns.get(db, campaign).name == "Before"
+
+
+def test_a_list_can_be_started_with_its_columns_before_any_contact(web: BuilderWeb) -> None:
+    campaign = web.new_draft()
+    response = web.post(
+        f"/campaigns/{campaign}/audience/contacts", {"columns": "name", "go": "start_list"}
+    )
+    assert response.headers["location"].endswith("notice=started#audience")  # type: ignore[attr-defined]
+    page = web.client.get(f"/campaigns/{campaign}/setup").text
+    assert 'name="field_name" value="name"' in page and "<dt>Contacts</dt><dd>0</dd>" in page
+
+
+def test_bad_paging_parameters_are_named(web: BuilderWeb) -> None:
+    campaign = web.new_draft()
+    response = web.client.get(f"/campaigns/{campaign}/setup", params={"after": -5})
+    assert response.status_code == 422
+    assert "after" in response.json()["detail"]
+    missing = web.client.get("/campaigns/999/setup")
+    assert missing.status_code == 404 and "Campaign 999 does not exist" in missing.text

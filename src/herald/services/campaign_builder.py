@@ -22,7 +22,7 @@ from herald.domain.checks import CheckReport, Finding, Severity, check_journey
 from herald.domain.modeling import ModelValidationError
 from herald.domain.tags import derive_unique_tag
 from herald.errors import ValidationError
-from herald.services import audience_rows
+from herald.services import audience_row_removal, audience_rows
 from herald.services.audience_rows import RowsPage
 from herald.services.campaign_audiences import audience_profile, get_audience_record
 from herald.services.campaign_preview import ContactPreview, preview_step
@@ -98,7 +98,7 @@ def remove_flagged_rows(
         raise ValidationError("the campaign has no audience yet", field="audience")
     audience_id = row.audience_id
     session.commit()  # the removal writes in its own transaction
-    return audience_rows.remove_rows(engine_of(session), audience_id, rows)
+    return audience_row_removal.remove_rows(engine_of(session), audience_id, rows)
 
 
 def contact_choices(session: Session, campaign_id: int) -> list[ContactRecord]:

@@ -15,14 +15,16 @@ work in a thread.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import PlainTextResponse, Response
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from herald.domain.channels import IntegrationKind
-from herald.domain.checks import Finding
+from herald.domain.checks import CheckReport, Finding, Severity
 from herald.domain.sms import SmsEncoding, measure_sms
 from herald.errors import HeraldError, NotFoundError, ValidationError
 from herald.services.campaign_builder import check_unsaved, contact_choices, preview_unsaved
@@ -100,6 +102,8 @@ async def measure(request: Request, campaign_id: int) -> Response:
 
 
 def describe_sms(text: str) -> str:
+    if not text:
+        return "No text yet"
     size = measure_sms(text)
     encoding = "GSM-7" if size.encoding is SmsEncoding.GSM7 else "Unicode (UCS-2)"
     parts = "1 SMS" if size.segments == 1 else f"{size.segments:,} SMS parts"
@@ -166,7 +170,7 @@ def _preview_panel(request: Request, campaign_id: int, form: FormData) -> Respon
 
 def _feedback(
     herald: Herald,
-    db: Any,
+    db: Session,
     campaign_id: int,
     journey: JourneyForm,
     section: str,
@@ -175,22 +179,61 @@ def _feedback(
     """Preview and checks of ``section`` for the journey as entered."""
     kinds = {item.name: item.kind for item in herald.integrations.list(db)}
     data = journey.to_journey(kinds)
-    report = check_unsaved(db, campaign_id, data)
+    findings = _plain_findings(journey, kinds, check_unsaved(db, campaign_id, data))
     preview, preview_error = None, None
-    try:
-        preview = preview_unsaved(db, campaign_id, data, step=section, contact_row=contact)
-    except (ValidationError, NotFoundError) as exc:
-        preview_error = sentence(_first_problem(exc.message))
+    if section in _unrouted(journey, kinds):
+        preview_error = "Choose an integration to see the message."
+    else:
+        try:
+            preview = preview_unsaved(db, campaign_id, data, step=section, contact_row=contact)
+        except (ValidationError, NotFoundError) as exc:
+            preview_error = sentence(_first_problem(exc.message))
     return {
         "section": section,
         "section_label": section_label(section),
         "preview": None if preview is None else preview.as_dict(),
         "preview_error": preview_error,
-        "step_findings": [item for item in report.findings if step_of(item) == section],
-        "journey_findings": [item for item in report.findings if step_of(item) is None],
-        "can_launch": report.can_launch,
+        "step_findings": [item for item in findings if step_of(item) == section],
+        "journey_findings": [item for item in findings if step_of(item) is None],
+        "can_launch": not any(item.severity is Severity.ERROR for item in findings),
         "contact": contact,
     }
+
+
+def _unrouted(journey: JourneyForm, kinds: Mapping[str, IntegrationKind]) -> list[str]:
+    """Keys of the steps whose integration is not chosen (or no longer exists)."""
+    return [
+        key
+        for key in journey.section_keys()
+        if dict(journey.keyed_steps())[key].integration not in kinds
+    ]
+
+
+def _plain_findings(
+    journey: JourneyForm, kinds: Mapping[str, IntegrationKind], report: CheckReport
+) -> list[Finding]:
+    """The checks, with a step that has no integration yet reported once, in plain words.
+
+    Without an integration the step has no channel, so the model's complaints
+    (an empty name, no kind, no content) all say the same thing.
+    """
+    unrouted = _unrouted(journey, kinds)
+    findings = [
+        item
+        for item in report.findings
+        if not (item.code == "journey_invalid" and step_of(item) in unrouted)
+    ]
+    missing = [
+        Finding(
+            "integration_missing",
+            Severity.ERROR,
+            f"no integration is chosen for the {section_label(key).lower()}",
+            "Choose one under “Send through”.",
+            step=key,
+        )
+        for key in unrouted
+    ]
+    return missing + findings
 
 
 def _first_problem(message: str) -> str:

@@ -14,6 +14,7 @@ when incomplete, and the checks say what is missing.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -29,6 +30,14 @@ FIXED_TEXT = ""
 """The parameter source meaning "fixed text" rather than a column."""
 
 FormData = Mapping[str, Sequence[str]]
+
+KEPT_FIELDS: Mapping[str, tuple[str, ...]] = {
+    "whatsapp_template": ("header_text", "buttons"),
+    "voice": ("keypress",),
+    "email": ("html",),
+}
+"""Content fields the form has no editor for (set in a campaign spec): carried through
+the form unchanged in a hidden field, so saving in the browser never drops them."""
 
 
 @dataclass
@@ -51,8 +60,20 @@ class StepForm:
     email_subject: str = ""
     email_text: str = ""
     window: str = ""
+    kept: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Per content type, the fields listed in :data:`KEPT_FIELDS` as stored."""
+
+    @property
+    def kept_json(self) -> str:
+        return json.dumps(self.kept, ensure_ascii=False, separators=(",", ":"))
 
     def content(self, kind: IntegrationKind | None) -> dict[str, Any] | None:
+        content = self._edited_content(kind)
+        if content is not None:
+            content |= self.kept.get(content["type"], {})
+        return content
+
+    def _edited_content(self, kind: IntegrationKind | None) -> dict[str, Any] | None:
         if kind is IntegrationKind.WHATSAPP:
             return {
                 "type": "whatsapp_template",
@@ -187,7 +208,23 @@ def _step_from_form(form: FormData, key: str) -> StepForm:
         email_subject=value("email_subject"),
         email_text=value("email_text"),
         window=value("window"),
+        kept=_kept_from_form(value("kept")),
     )
+
+
+def _kept_from_form(text: str) -> dict[str, dict[str, Any]]:
+    """The hidden field back; anything but fields the form keeps is ignored."""
+    try:
+        data = json.loads(text) if text else {}
+    except ValueError:
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {
+        kind: {name: data[kind][name] for name in names if name in data[kind]}
+        for kind, names in KEPT_FIELDS.items()
+        if isinstance(data.get(kind), dict)
+    }
 
 
 # -- from a stored journey --------------------------------------------------------
@@ -215,11 +252,13 @@ def _step_from_data(data: Any) -> StepForm:
     integration = data.get("integration") or {}
     content = data.get("content") or {}
     window = data.get("delivery_window_minutes")
+    kind = content.get("type")
+    kept = {name: content[name] for name in KEPT_FIELDS.get(str(kind), ()) if content.get(name)}
     step = StepForm(
         integration=str(integration.get("name") or ""),
         window="" if window is None else str(window),
+        kept={str(kind): kept} if kept else {},
     )
-    kind = content.get("type")
     if kind == "whatsapp_template":
         params = [_param_from_data(item) for item in content.get("body") or []]
         return replace(

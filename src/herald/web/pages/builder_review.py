@@ -10,15 +10,16 @@ success the browser goes to the campaign's page.
 from __future__ import annotations
 
 from functools import cache
-from typing import Annotated, Any
+from typing import Annotated
 from zoneinfo import available_timezones
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
 
 from herald.errors import HeraldError, ValidationError
 from herald.services.campaign_lifecycle import schedule_spec
-from herald.services.campaign_review import LaunchBlockedError
+from herald.services.campaign_review import LaunchBlockedError, Review
 from herald.services.container import Herald
 from herald.web.auth import CurrentUser, RequireWrite
 from herald.web.deps import HeraldDep
@@ -37,6 +38,7 @@ router = APIRouter(include_in_schema=False)
 SEND_NOW = "now"
 SCHEDULE = "schedule"
 START = "start"
+UNSCHEDULE = "unschedule"
 DEFAULT_TIME = "09:00"
 
 
@@ -69,7 +71,9 @@ def start_campaign(
     utc_offset: Annotated[str, Form(max_length=10)] = "",
     go: Annotated[str, Form(max_length=20)] = START,
 ) -> Response:
-    """Start (``go=start``), or keep the chosen start as planned and leave for another step."""
+    """Start (``go=start``), unschedule a scheduled campaign (``go=unschedule``: back to
+    draft, so incomplete changes can be saved), or keep the chosen start as planned and
+    leave for another step."""
     entered = {
         "when": when,
         "date": date,
@@ -81,6 +85,9 @@ def start_campaign(
         with herald.sessions() as db:
             if go == START:
                 _start(herald, db, campaign_id, entered)
+            elif go == UNSCHEDULE:
+                herald.campaigns.unschedule(db, campaign_id)
+                return redirect(f"/campaigns/{campaign_id}/review")
             else:
                 _keep_plan(herald, db, campaign_id, entered)
     except HeraldError as exc:
@@ -102,7 +109,7 @@ def _local(entered: dict[str, str]) -> str:
     return f"{date} {time}"
 
 
-def _start(herald: Herald, db: Any, campaign_id: int, entered: dict[str, str]) -> None:
+def _start(herald: Herald, db: Session, campaign_id: int, entered: dict[str, str]) -> None:
     if entered["when"] == SCHEDULE:
         herald.campaigns.schedule(
             db,
@@ -115,7 +122,7 @@ def _start(herald: Herald, db: Any, campaign_id: int, entered: dict[str, str]) -
         herald.campaigns.launch(db, campaign_id)
 
 
-def _keep_plan(herald: Herald, db: Any, campaign_id: int, entered: dict[str, str]) -> None:
+def _keep_plan(herald: Herald, db: Session, campaign_id: int, entered: dict[str, str]) -> None:
     """ "Save & exit" keeps a chosen start as the draft's planned start."""
     if entered["when"] != SCHEDULE or not entered["date"].strip():
         return
@@ -125,7 +132,7 @@ def _keep_plan(herald: Herald, db: Any, campaign_id: int, entered: dict[str, str
     herald.campaigns.update_draft(db, campaign_id, schedule=plan)
 
 
-def _schedule_values(review: Any) -> dict[str, str]:
+def _schedule_values(review: Review) -> dict[str, str]:
     schedule = review.schedule
     if schedule is None:
         return {

@@ -134,10 +134,13 @@ def quick_add(
     columns: Annotated[str, Form(max_length=2000)] = "",
     field_name: Annotated[list[str] | None, Form(max_length=200)] = None,
     field_value: Annotated[list[str] | None, Form(max_length=2000)] = None,
+    go: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
     """Quick add one contact; the first one also starts the audience with its ``columns``.
 
     Custom values come as ``field_name`` / ``field_value`` pairs, in order.
+    ``go=start_list`` only starts the audience, so the next form asks for
+    every column's value.
     """
     fields = dict(
         zip(field_name or [], (value.strip() for value in field_value or []), strict=False)
@@ -153,6 +156,8 @@ def quick_add(
                 herald.campaigns.start_audience(
                     db, campaign_id, custom_fields=split_columns(columns)
                 )
+                if go == START_LIST:
+                    return redirect(f"/campaigns/{campaign_id}/setup?notice=started#audience")
             herald.campaigns.add_contact(
                 db,
                 campaign_id,
@@ -186,7 +191,9 @@ def remove_rows(
     return redirect(f"/campaigns/{campaign_id}/setup?{query}#audience")
 
 
+START_LIST = "start_list"
 _NOTICES = {
+    "started": "The list is ready: add its contacts one by one.",
     "uploaded": "The file was imported. Flagged rows are highlighted below.",
     "added": "The contact was added.",
     "removed": "The flagged rows were removed.",

@@ -67,6 +67,16 @@
         event.preventDefault();
         showSection(tab.getAttribute("data-section-tab"));
       });
+      // Arrow keys move between the visible tabs, as in any tab list.
+      tab.addEventListener("keydown", function (event) {
+        if (event.key !== "ArrowRight" && event.key !== "ArrowLeft") { return; }
+        var visible = tabs().filter(function (item) { return !item.hidden; });
+        var index = visible.indexOf(tab) + (event.key === "ArrowRight" ? 1 : -1);
+        var next = visible[(index + visible.length) % visible.length];
+        event.preventDefault();
+        next.focus();
+        showSection(next.getAttribute("data-section-tab"));
+      });
     });
 
     var fallbackToggle = form.querySelector("[data-fallback-toggle]");
@@ -195,6 +205,9 @@
         });
         list.appendChild(item);
       });
+      // Just below the field (CSSOM, which the CSP allows, unlike style attributes).
+      list.style.top = (field.offsetTop + field.offsetHeight) + "px";
+      list.style.left = field.offsetLeft + "px";
       list.hidden = false;
       field.setAttribute("aria-expanded", "true");
       field.setAttribute("aria-activedescendant", list.id + "-" + state.active);
@@ -259,7 +272,42 @@
     }
   }
 
+  // -- Step indicator: leaving a step with unsaved changes saves them first ------------
+  function initStepLinks() {
+    var form = document.querySelector("[data-builder-form]");
+    if (!form) { return; }
+    var dirty = false;
+    form.addEventListener("input", function () { dirty = true; });
+    form.addEventListener("change", function () { dirty = true; });
+    document.querySelectorAll("[data-step-link]").forEach(function (link) {
+      link.addEventListener("click", function (event) {
+        if (!dirty) { return; }
+        event.preventDefault();
+        var go = document.createElement("input");
+        go.type = "hidden";
+        go.name = "go";
+        go.value = link.getAttribute("data-step-link");
+        form.appendChild(go);
+        form.submit();
+      });
+    });
+  }
+
+  // -- Setup: a large file takes a while; say so, and do not send it twice ------------
+  function initUploadForms(root) {
+    root.querySelectorAll(".upload-form").forEach(function (form) {
+      form.addEventListener("submit", function () {
+        var button = form.querySelector('button[type="submit"]');
+        var status = form.querySelector("[data-upload-status]");
+        if (button) { button.disabled = true; }
+        if (status) { status.textContent = "Uploading and checking every row…"; }
+      });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    initStepLinks();
+    initUploadForms(document);
     initDropZones(document);
     var journeyForm = document.getElementById("journey-form");
     if (journeyForm) { initJourney(journeyForm); }
