@@ -10,6 +10,7 @@ import pytest
 
 from herald.channels.base import DeliveryStatus
 from herald.domain.channels import IntegrationKind
+from tests.admin_pages_support import assert_clean_page
 from tests.support.detail_pages import PAGE, DetailWeb, build_detail_web
 
 NOT_ON_WHATSAPP = "The number is not registered on WhatsApp."
@@ -231,3 +232,18 @@ def test_sms_errors_are_explained_from_the_sms_catalog(web: DetailWeb) -> None:
     html = _get(web, f"/campaigns/{campaign_id}/logs?channel=sms")
     assert "EC_UNKNOWN_SUBSCRIBER" in html
     assert "Uncatalogued provider error" not in html
+
+
+def test_every_page_follows_the_page_rules(web: DetailWeb) -> None:
+    campaign_id, (alex, _, _) = _run(web)
+    failed = web.client.get(f"/campaigns/{campaign_id}/logs", params={"status": "failed"})
+    (message_id,) = _message_ids(failed.text, campaign_id)
+    for path in (
+        f"/campaigns/{campaign_id}",
+        f"/campaigns/{campaign_id}/activity",
+        f"/campaigns/{campaign_id}/activity/{alex}",
+        f"/campaigns/{campaign_id}/logs",
+        f"/campaigns/{campaign_id}/logs/{message_id}",
+        f"/campaigns/{campaign_id}/logs?channel=fax",
+    ):
+        assert_clean_page(web.client.get(path, headers=PAGE).text)

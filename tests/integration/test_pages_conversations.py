@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from herald.domain.channels import IntegrationKind
+from tests.admin_pages_support import assert_clean_page
 from tests.support.detail_pages import PAGE, ConversationWeb, build_conversation_web
 from tests.support.engine import sms_step, template_step
 
@@ -255,3 +256,10 @@ def test_changes_need_a_signed_in_user(web: ConversationWeb, action: str) -> Non
     with web.harness.herald.sessions() as session:
         view = web.harness.conversations.view(session, bo)
     assert view.status.value == "open" and "vip" not in view.tags
+
+
+def test_conversation_pages_follow_the_page_rules(web: ConversationWeb) -> None:
+    _setup(web)
+    ana = _id_of(web, "+12025550121")
+    for path in ("/conversations", f"/conversations/{ana}", "/conversations?status=archived"):
+        assert_clean_page(web.client.get(path, headers=PAGE).text)
