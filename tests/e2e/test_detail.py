@@ -43,7 +43,7 @@ def test_progress_reaches_sent_without_a_reload(page: Page, live_herald: LiveHer
     screenshot(page, "campaign-detail-running")
     # A marker on the window survives only as long as the page is not reloaded.
     page.evaluate("window.heraldNoReload = 'still here'")
-    badge = page.locator("#live-progress .status-badge")
+    badge = page.locator("#live-progress .badge")
     expect(badge).to_have_text("Sent", timeout=FINISH_SECONDS * 1000)
     assert page.evaluate("window.heraldNoReload") == "still here"
     expect(page.locator('#live-progress [data-outcome="in_progress"]')).to_have_text("0")
@@ -52,7 +52,7 @@ def test_progress_reaches_sent_without_a_reload(page: Page, live_herald: LiveHer
     expect(page.get_by_role("button", name="Pause")).to_have_count(0)
     screenshot(page, "campaign-detail-sent")
     page.reload()
-    expect(page.locator("#live-progress .status-badge")).to_have_text("Sent")
+    expect(page.locator("#live-progress .badge")).to_have_text("Sent")
 
 
 def test_a_failed_contacts_log_entry_explains_the_code(
@@ -124,7 +124,7 @@ def test_the_detail_page_fits_a_phone(
     signed_in(page, live_herald)
     page.set_viewport_size({"width": 375, "height": 800})
     page.goto(f"/campaigns/{finished_campaign}")
-    expect(page.locator("#live-progress .status-badge")).to_have_text("Sent")
+    expect(page.locator("#live-progress .badge")).to_have_text("Sent")
     overflow = page.evaluate(
         "document.documentElement.scrollWidth - document.documentElement.clientWidth"
     )

@@ -59,8 +59,8 @@ def test_contacts_are_listed_in_audience_order_with_their_steps(web: DetailWeb) 
     html = _get(web, f"/campaigns/{campaign_id}/activity")
     assert _journey_links(html, campaign_id) == journeys
     assert ">Alex</a>" in html and ">Priya</a>" in html
-    assert 'Primary: <span class="status-badge status-failed"' in html
-    assert 'Fallback 1: <span class="status-badge status-accepted"' in html
+    assert 'Primary: <span class="badge badge-danger" data-status="failed"' in html
+    assert 'Fallback 1: <span class="badge badge-info" data-status="accepted"' in html
     assert 'data-status="undeliverable"' in html
 
 
@@ -107,7 +107,7 @@ def test_contacts_page_with_a_cursor(web: DetailWeb) -> None:
     campaign_id, journeys = _run(web)
     first = _get(web, f"/campaigns/{campaign_id}/activity?limit=2&outcome=")
     assert _journey_links(first, campaign_id) == journeys[:2]
-    following = re.search(r'rel="next" href="([^"]+)"', first)
+    following = re.search(r'href="([^"]+)" rel="next"', first)
     assert following is not None
     second = _get(web, following.group(1).replace("&amp;", "&"))
     assert _journey_links(second, campaign_id) == journeys[2:]
@@ -193,7 +193,7 @@ def test_logs_page_with_a_cursor(web: DetailWeb) -> None:
     while path is not None:
         html = _get(web, path)
         seen += _message_ids(html, campaign_id)
-        following = re.search(r'rel="next" href="([^"]+)"', html)
+        following = re.search(r'href="([^"]+)" rel="next"', html)
         path = following.group(1).replace("&amp;", "&") if following else None
     assert seen == everything == sorted(everything)
 

@@ -114,7 +114,7 @@ def test_the_list_pages_with_a_cursor(web: ConversationWeb) -> None:
     while path is not None:
         html = web.client.get(path, headers=PAGE).text
         seen += _ids(html)
-        following = re.search(r'rel="next" href="([^"]+)"', html)
+        following = re.search(r'href="([^"]+)" rel="next"', html)
         path = following.group(1).replace("&amp;", "&") if following else None
     assert seen == everything
 
