@@ -87,7 +87,6 @@ class CampaignSnapshot:
     campaign: CampaignView
     outcomes: dict[Outcome, int]  # every outcome, in the documented order
     funnel: Funnel
-    messages_by_channel: dict[str, int]
     errors: tuple[ErrorCount, ...]  # most frequent first
     timeline: SendTimeline
 
@@ -121,7 +120,6 @@ def snapshot_of(campaign: CampaignView, counters: Mapping[str, int]) -> Campaign
         campaign=campaign,
         outcomes=outcomes,
         funnel=_funnel(campaign, counters, outcomes),
-        messages_by_channel=_prefixed(counters, "sent:"),
         errors=_errors(counters),
         timeline=bucket_sends(read_timeline(counters)),
     )
