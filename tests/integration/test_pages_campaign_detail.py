@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -45,6 +46,21 @@ def test_a_draft_opens_in_the_builder(web: DetailWeb) -> None:
     response = web.client.get(f"/campaigns/{draft.id}", headers=PAGE, follow_redirects=False)
     assert response.status_code == 303
     assert response.headers["location"] == f"/campaigns/{draft.id}/setup"
+
+
+def test_a_scheduled_campaign_shows_its_audience_before_launch(web: DetailWeb) -> None:
+    harness = web.harness
+    audience_id = harness.import_audience(CSV)
+    with harness.herald.sessions() as session:
+        draft = harness.campaigns.create_draft(
+            session, name="Later", audience_id=audience_id, journey=reminder_journey()
+        )
+        start = (web.clock.now() + timedelta(days=2)).strftime("%Y-%m-%d %H:%M")
+        harness.campaigns.schedule(session, draft.id, local=start, timezone="UTC")
+    expected = CSV.strip().count("\n")  # one contact per line after the header
+    page = web.client.get(f"/campaigns/{draft.id}", headers=PAGE).text
+    assert "Scheduled" in page
+    assert f"<p>{expected} contacts. The download" in page
 
 
 def test_an_unknown_campaign_is_not_found(web: DetailWeb) -> None:

@@ -94,7 +94,7 @@ def list_page(
         .offset((page - 1) * per_page)
     )
     rows = list(session.scalars(query))
-    sizes = _draft_audience_sizes(session, rows)
+    sizes = draft_audience_sizes(session, rows)
     completed = _completed(session, [row.id for row in rows])
     items = tuple(
         CampaignListItem(
@@ -145,7 +145,7 @@ def _status(text: str) -> CampaignStatus:
         ) from None
 
 
-def _draft_audience_sizes(session: Session, rows: Sequence[CampaignRow]) -> dict[int, int]:
+def draft_audience_sizes(session: Session, rows: Sequence[CampaignRow]) -> dict[int, int]:
     """Contacts of campaigns not launched yet, from their audience's summary (no count).
 
     A launched campaign's ``contact_count`` is fixed at launch; before that
