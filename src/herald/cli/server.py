@@ -21,7 +21,6 @@ from datetime import timedelta
 import aiohttp
 import uvicorn
 
-from herald.engine.journeys import DEFAULT_LEASE
 from herald.engine.worker import WorkerRunner
 from herald.services.container import Herald
 from herald.services.runtime import build_runner
@@ -60,7 +59,7 @@ async def running_herald(
     host: str,
     port: int,
     workers: bool = True,
-    lease: timedelta = DEFAULT_LEASE,
+    lease: timedelta | None = None,
 ) -> AsyncIterator[Running]:
     """Serve the app (and run the workers) until the block exits.
 
