@@ -75,6 +75,7 @@ THINK_SECONDS = (0.05, 0.35)  # pause between one user's requests, uniform
 MAX_REQUESTS_PER_USER = 20_000  # a bound on count next to the bound on time
 PROVIDER_LATENCY_MS = 250
 WARM_UP_SECONDS = 5.0
+REQUEST_TIMEOUT_SECONDS = 30.0  # a slower answer counts as an error; keeps phases bounded
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
@@ -144,6 +145,7 @@ class LoadConfig:
     provider_latency_ms: int = PROVIDER_LATENCY_MS
     think_seconds: tuple[float, float] = THINK_SECONDS
     seed: int = 7
+    herald_log: Path | None = None
 
 
 @dataclass
@@ -234,12 +236,19 @@ def messages_sent(herald: Herald, campaign_id: int) -> tuple[int, int, str]:
 
 
 @contextlib.contextmanager
-def herald_process(settings_env: dict[str, str], port: int) -> Iterator[str]:
-    """``herald serve`` (web and workers) in a child process; yields its URL."""
+def herald_process(
+    settings_env: dict[str, str], port: int, log_path: Path | None = None
+) -> Iterator[str]:
+    """``herald serve`` (web and workers) in a child process; yields its URL.
+
+    Its output goes to ``log_path`` when given (to see why a request was
+    slow), else to a temporary file shown only if it fails to start.
+    """
     env = os.environ | settings_env
     command = [sys.executable, "-m", "herald", "serve", "--port", str(port)]
     url = f"http://127.0.0.1:{port}"
-    with tempfile.TemporaryFile() as log:
+    opened = log_path.open("w+b") if log_path else tempfile.TemporaryFile()  # noqa: SIM115 - closed by the with below
+    with opened as log:
         child = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
             asyncio.run(_wait_ready(url, child, log))
@@ -372,12 +381,15 @@ async def run_mix(
     browsers = max(1, round(users * 0.6))
     api_clients = max(1, users - browsers)
     streams = max(1, users // 5)
+    timeout = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_SECONDS)
     jar_sessions = [
-        aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) for _ in range(browsers)
+        # unsafe: keep cookies set by an IP address (127.0.0.1), as browsers do
+        aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True), timeout=timeout)
+        for _ in range(browsers)
     ]
     headers = {"Authorization": f"Bearer {prepared.api_token}"}
     api_session = aiohttp.ClientSession(
-        headers=headers, connector=aiohttp.TCPConnector(limit=api_clients)
+        headers=headers, connector=aiohttp.TCPConnector(limit=api_clients), timeout=timeout
     )
     rng = random.Random(seed)
     think = config.think_seconds
@@ -450,7 +462,7 @@ def run(config: LoadConfig) -> Report:
                 prepared = prepare(
                     herald, sandbox_url=sandbox.base_url, herald_url=herald_url, config=config
                 )
-                with herald_process(env, port) as url:
+                with herald_process(env, port, config.herald_log) as url:
                     return asyncio.run(_phases(herald, url, prepared, config))
         finally:
             herald.close()
@@ -533,6 +545,14 @@ def render(report: Report) -> str:
             f"| **{_ms(loaded.percentile(0.99))}** | {_ms(idle.percentile(0.99))} "
             f"| {_ratio(loaded.percentile(0.99), idle.percentile(0.99))} |"
         )
+    failures = [
+        f"{name} ({phase}): {samples.errors} × {samples.first_error}"
+        for phase, result in (("idle", report.idle), ("loaded", report.loaded))
+        for name, samples in result.per_endpoint.items()
+        if samples.errors
+    ]
+    if failures:
+        lines += ["", "Errors: " + "; ".join(failures) + "."]
     before, after = report.quiet_rates
     quiet = (before + after) / 2
     one, five, fifteen = report.load_average
@@ -596,8 +616,11 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--latency-ms", type=int, default=PROVIDER_LATENCY_MS)
+    parser.add_argument("--herald-log", type=Path, help="keep herald serve's output here")
     parser.add_argument("--write", action="store_true", help="update docs/reliability.md")
     args = parser.parse_args()
+    # SIGTERM unwinds like Ctrl-C, so the Herald and sandbox processes are stopped too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if args.contacts < 1 or args.users < 1 or args.seconds <= 0:
         parser.error("--contacts and --users must be at least 1, --seconds above 0")
     config = LoadConfig(
@@ -606,6 +629,7 @@ def main() -> None:
         seconds=args.seconds,
         database_url=args.database_url,
         provider_latency_ms=args.latency_ms,
+        herald_log=args.herald_log,
     )
     report = run(config)
     block = render(report)

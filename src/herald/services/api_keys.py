@@ -63,6 +63,18 @@ class ApiKeyView:
 
 
 @dataclass(frozen=True)
+class VerifiedKey:
+    """A valid key's principal, and whether its ``last_used_at`` is due an update."""
+
+    principal: Principal
+    use_to_record: bool
+
+
+def _use_is_stale(last_used_at: datetime | None, now: datetime) -> bool:
+    return last_used_at is None or now - last_used_at >= LAST_USED_RESOLUTION
+
+
+@dataclass(frozen=True)
 class CreatedApiKey:
     """A new key and its token; the token cannot be read again after this."""
 
@@ -142,6 +154,18 @@ class ApiKeyServices:
 
     def authenticate(self, session: Session, token: str) -> Principal:
         """The principal of a bearer token, else :class:`AuthenticationError`."""
+        verified = self.verify(session, token)
+        if verified.use_to_record:
+            self.record_use(session, verified.principal.id)
+        return verified.principal
+
+    def verify(self, session: Session, token: str) -> VerifiedKey:
+        """Check a bearer token without writing anything.
+
+        The web checks every request's key on a read-only session, so that
+        authenticating never waits for the workers' write lock (SQLite); the
+        rare ``last_used_at`` update then goes through :meth:`record_use`.
+        """
         parsed = parse_api_key(token)
         row = None
         if parsed is not None:
@@ -150,11 +174,16 @@ class ApiKeyServices:
             raise AuthenticationError("the API key is not valid", code="invalid_api_key")
         if row.revoked_at is not None or not _creator_allows(session, row):
             raise AuthenticationError("the API key has been revoked", code="invalid_api_key")
+        principal = Principal.for_api_key(row.id, row.name, ApiKeyScope(row.scope))
+        return VerifiedKey(principal, _use_is_stale(row.last_used_at, self.clock.now()))
+
+    def record_use(self, session: Session, key_id: int) -> None:
+        """Set ``last_used_at`` to now, unless another request just did."""
+        row = session.get(ApiKeyRow, key_id)
         now = self.clock.now()
-        if row.last_used_at is None or now - row.last_used_at >= LAST_USED_RESOLUTION:
+        if row is not None and _use_is_stale(row.last_used_at, now):
             row.last_used_at = now
             session.commit()
-        return Principal.for_api_key(row.id, row.name, ApiKeyScope(row.scope))
 
     def _audit(
         self,

@@ -90,10 +90,18 @@ def find_principal(request: Request) -> Principal | None:
     herald = request.app.state.herald
     assert isinstance(herald, Herald)
     token = bearer_token(request)
-    with herald.sessions() as db:
-        if token is not None:
-            principal: Principal | None = herald.api_keys.authenticate(db, token)
-        else:
+    # Read-only sessions: on SQLite a write session waits its turn behind the
+    # workers' transactions, and every request would queue there to sign in.
+    principal: Principal | None
+    if token is not None:
+        with herald.read_sessions() as db:
+            verified = herald.api_keys.verify(db, token)
+        if verified.use_to_record:
+            with herald.sessions() as db:
+                herald.api_keys.record_use(db, verified.principal.id)
+        principal = verified.principal
+    else:
+        with herald.read_sessions() as db:
             principal = _session_principal(request, herald, db)
     setattr(request.state, _PRINCIPAL_KEY, principal)
     return principal

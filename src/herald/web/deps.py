@@ -22,5 +22,12 @@ def get_session(herald: Annotated[Herald, Depends(get_herald)]) -> Iterator[Sess
         yield session
 
 
+def get_read_session(herald: Annotated[Herald, Depends(get_herald)]) -> Iterator[Session]:
+    """A session for routes that only read: on SQLite it never waits for a writer."""
+    with herald.read_sessions() as session:
+        yield session
+
+
 HeraldDep = Annotated[Herald, Depends(get_herald)]
 SessionDep = Annotated[Session, Depends(get_session)]
+ReadSessionDep = Annotated[Session, Depends(get_read_session)]

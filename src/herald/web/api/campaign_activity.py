@@ -22,7 +22,7 @@ from herald.store.campaign_activity import MessageRecord
 from herald.web.api import API_PREFIX
 from herald.web.api.campaigns import CampaignOut
 from herald.web.api.paging import Cursor, Limit, ResourceId, int_cursor
-from herald.web.deps import HeraldDep, SessionDep
+from herald.web.deps import HeraldDep, ReadSessionDep
 
 router = APIRouter(prefix=f"{API_PREFIX}/campaigns", tags=["campaign activity"])
 
@@ -196,7 +196,7 @@ class MessageDetailOut(BaseModel):
 
 
 @router.get("/{campaign_id}/progress", response_model=ProgressOut)
-def progress(campaign_id: ResourceId, herald: HeraldDep, db: SessionDep) -> ProgressOut:
+def progress(campaign_id: ResourceId, herald: HeraldDep, db: ReadSessionDep) -> ProgressOut:
     counted = herald.campaigns.progress(db, campaign_id)
     return ProgressOut(
         campaign=CampaignOut.of(counted.campaign),
@@ -211,7 +211,7 @@ def progress(campaign_id: ResourceId, herald: HeraldDep, db: SessionDep) -> Prog
 @router.get("/{campaign_id}/contacts", response_model=ContactPageOut)
 def contacts(
     campaign_id: ResourceId,
-    db: SessionDep,
+    db: ReadSessionDep,
     q: Annotated[
         str | None,
         Query(max_length=activity.MAX_SEARCH_LENGTH, description="Text in the phone or email."),
@@ -231,7 +231,7 @@ def contacts(
 
 
 @router.get("/{campaign_id}/contacts/{journey_id}", response_model=JourneyOut)
-def journey(campaign_id: ResourceId, journey_id: ResourceId, db: SessionDep) -> JourneyOut:
+def journey(campaign_id: ResourceId, journey_id: ResourceId, db: ReadSessionDep) -> JourneyOut:
     """One contact's journey: each step with its message, and every event, oldest first."""
     detail = activity.journey_detail(db, campaign_id, journey_id)
     return JourneyOut(
@@ -258,7 +258,7 @@ def journey(campaign_id: ResourceId, journey_id: ResourceId, db: SessionDep) -> 
 @router.get("/{campaign_id}/messages", response_model=MessagePageOut)
 def messages(
     campaign_id: ResourceId,
-    db: SessionDep,
+    db: ReadSessionDep,
     channel: Channel | None = None,
     status: Annotated[
         str | None,
@@ -289,7 +289,9 @@ def messages(
 
 
 @router.get("/{campaign_id}/messages/{message_id}", response_model=MessageDetailOut)
-def message(campaign_id: ResourceId, message_id: ResourceId, db: SessionDep) -> MessageDetailOut:
+def message(
+    campaign_id: ResourceId, message_id: ResourceId, db: ReadSessionDep
+) -> MessageDetailOut:
     detail = message_logs.get_message(db, campaign_id, message_id)
     entry = detail.entry
     return MessageDetailOut(

@@ -32,7 +32,7 @@ from herald.web.api.paging import (
     next_int_cursor,
 )
 from herald.web.auth import CurrentActor, RequireWrite
-from herald.web.deps import HeraldDep, SessionDep
+from herald.web.deps import HeraldDep, ReadSessionDep, SessionDep
 
 router = APIRouter(
     prefix=f"{API_PREFIX}/campaigns", tags=["campaigns"], route_class=IdempotentRoute
@@ -172,7 +172,7 @@ class PreviewOut(BaseModel):
 @router.get("", response_model=CampaignPageOut)
 def list_campaigns(
     herald: HeraldDep,
-    db: SessionDep,
+    db: ReadSessionDep,
     status: CampaignStatus | None = None,
     tag: Annotated[str | None, Query(max_length=64)] = None,
     cursor: Cursor = None,
@@ -208,7 +208,7 @@ def create_campaign(
 
 
 @router.get("/{campaign_id}", response_model=CampaignOut)
-def get_campaign(campaign_id: ResourceId, herald: HeraldDep, db: SessionDep) -> CampaignOut:
+def get_campaign(campaign_id: ResourceId, herald: HeraldDep, db: ReadSessionDep) -> CampaignOut:
     return CampaignOut.of(herald.campaigns.get(db, campaign_id))
 
 

@@ -28,7 +28,7 @@ from herald.web.api import API_PREFIX
 from herald.web.api.idempotency import IdempotentRoute
 from herald.web.api.paging import IdQuery, ResourceId
 from herald.web.auth import CurrentUser, RequireWrite
-from herald.web.deps import HeraldDep, SessionDep
+from herald.web.deps import HeraldDep, ReadSessionDep, SessionDep
 
 router = APIRouter(
     prefix=f"{API_PREFIX}/conversations", tags=["conversations"], route_class=IdempotentRoute
@@ -126,7 +126,7 @@ class HandOffIn(BaseModel):
 @router.get("", response_model=ConversationPageOut)
 def list_conversations(
     herald: HeraldDep,
-    db: SessionDep,
+    db: ReadSessionDep,
     tag: Annotated[str | None, Query(max_length=64)] = None,
     campaign_id: IdQuery = None,
     channel: Channel | None = None,
@@ -154,7 +154,7 @@ def list_conversations(
 
 
 @router.get("/{conversation_id}", response_model=ThreadOut)
-def thread(conversation_id: ResourceId, herald: HeraldDep, db: SessionDep) -> ThreadOut:
+def thread(conversation_id: ResourceId, herald: HeraldDep, db: ReadSessionDep) -> ThreadOut:
     detail = ConversationServices(herald.clock).get(db, conversation_id)
     return ThreadOut(
         conversation=ConversationOut.of(detail.conversation),

@@ -46,7 +46,7 @@ def campaigns_list(
     filters = {"status": status, "tag": tag, "q": q}
     error = None
     try:
-        with herald.sessions() as db:
+        with herald.read_sessions() as db:
             result = list_page(
                 db, status=status or None, tag=tag or None, search=q, page=page, per_page=PER_PAGE
             )
