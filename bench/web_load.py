@@ -600,11 +600,12 @@ def _blocks(body: str) -> dict[str, str]:
 def _section_intro() -> str:
     return (
         f"{HEADING}\n\n"
-        "Signed-in browsers and API clients use Herald while a large campaign sends "
-        "through the provider sandbox (its own process, with provider latency). Each "
-        "endpoint's latency under load is set against the same mix with no campaign "
-        "running, and the campaign's send rate with the load against the rate with "
-        "nobody on the UI. Reproduce (SQLite; add `--database-url` for PostgreSQL):\n\n"
+        "Signed-in browsers and API clients use Herald while a large campaign\n"
+        "sends through the provider sandbox (its own process, with provider\n"
+        "latency). Each endpoint's latency under load is set against the same mix\n"
+        "with no campaign running, and the campaign's send rate with the load\n"
+        "against the rate with nobody on the UI. Reproduce (SQLite; add\n"
+        "`--database-url` for PostgreSQL):\n\n"
         f"    {COMMAND}\n\n"
     )
 
