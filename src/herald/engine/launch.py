@@ -20,6 +20,7 @@ from herald.errors import ConflictError, NotFoundError
 from herald.store.audiences import CONTACTS
 from herald.store.campaigns import CampaignRow
 from herald.store.journeys import JOURNEYS
+from herald.store.statistics import refresh_statistics
 
 
 def start_campaign(session: Session, campaign_id: int, now: datetime) -> int:
@@ -69,6 +70,8 @@ def start_campaign(session: Session, campaign_id: int, now: datetime) -> int:
         select(func.count()).select_from(JOURNEYS).where(JOURNEYS.c.campaign_id == campaign_id)
     )
     assert count is not None
+    # The running campaign's pages are planned from these: make them see its size.
+    refresh_statistics(session, JOURNEYS, CONTACTS)
     session.execute(
         update(CampaignRow)
         .where(CampaignRow.id == campaign_id)
