@@ -9,13 +9,12 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
 
-import aiohttp
 import uvicorn
 
-from herald.engine.journeys import DEFAULT_LEASE
+from herald.channels.http import create_client_session
 from herald.engine.worker import WorkerRunner
 from herald.services.container import Herald
-from herald.services.runtime import build_runner
+from herald.services.runtime import build_runner, worker_lease
 from herald.web.app import create_app
 
 
@@ -39,9 +38,11 @@ async def running_herald(
     host: str,
     port: int,
     workers: bool = True,
-    lease: timedelta = DEFAULT_LEASE,
+    lease: timedelta | None = None,
 ) -> AsyncIterator[Running]:
     """Serve the app (and run the workers) until the block exits.
+
+    ``lease`` defaults to the settings' real-time lease (``worker_lease``).
 
     Webhooks recorded by the app wake the event router at once instead of at
     its next poll.
@@ -51,7 +52,8 @@ async def running_herald(
     app = create_app(herald)
     config = uvicorn.Config(app, log_level="warning", lifespan="on", access_log=False)
     server = uvicorn.Server(config)
-    async with aiohttp.ClientSession() as http:
+    async with create_client_session() as http:
+        lease = lease or worker_lease(herald.settings)
         runner = build_runner(herald, http, lease=lease) if workers else None
         if runner is not None:
             app.state.on_events_recorded = lambda: runner.wake("router")
@@ -77,6 +79,6 @@ async def serve_forever(herald: Herald, *, host: str, port: int, workers: bool) 
 
 
 async def work_forever(herald: Herald) -> None:
-    async with aiohttp.ClientSession() as http:
-        runner = build_runner(herald, http)
+    async with create_client_session() as http:
+        runner = build_runner(herald, http, lease=worker_lease(herald.settings))
         await runner.run()

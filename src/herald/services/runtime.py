@@ -45,6 +45,7 @@ from herald.services.conversation_inbound import (
 from herald.services.conversation_replies import record_opt_out
 from herald.services.integrations import client_builder
 from herald.services.optout import apply_opt_keywords
+from herald.settings import Settings
 
 logger = logging.getLogger(__name__)
 DEFAULT_PIPELINES = 4
@@ -91,6 +92,18 @@ class ConversationHooks:
                 )
 
         return load
+
+
+def worker_lease(settings: Settings) -> timedelta:
+    """The lease of claimed journeys on Herald's clock.
+
+    Leases are meant in real time (a batch takes as long as it takes,
+    whatever the clock says), so under a sped-up clock the lease is sped up
+    with it; otherwise a demo or test clock would expire every lease while
+    its batch is still sending, and other workers would take the journeys
+    over and record their sends as unknown.
+    """
+    return timedelta(seconds=settings.worker_lease_seconds * settings.clock_speedup)
 
 
 def seed_default_agent(herald: Herald) -> None:
