@@ -76,7 +76,7 @@ class ClusterConfig:
         return Settings(
             database_url=self.database_url,
             data_dir=self.directory / "data",
-            secret_key=self.secret_key,  # type: ignore[arg-type]
+            secret_key=self.secret_key,
             clock_speedup=self.speedup,
             clock_epoch=self.epoch,
             worker_lease_seconds=self.lease_seconds,
@@ -128,6 +128,17 @@ class HeraldProcess:
         self._output.close()
         return self._process.returncode
 
+    def peak_rss_bytes(self) -> int:
+        """The most memory the process has held (Linux ``VmHWM``); 0 once it has exited."""
+        try:
+            status = Path(f"/proc/{self.pid}/status").read_text(encoding="utf-8")
+        except OSError:
+            return 0
+        for line in status.splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+        return 0
+
     def output_tail(self, characters: int = 3000) -> str:
         text = self.output_path.read_text(encoding="utf-8", errors="replace")
         return text[-characters:]
@@ -140,8 +151,13 @@ class Cluster:
     compression are filled in here (the receiver's URL, the cluster's speedup).
     """
 
-    def __init__(self, config: ClusterConfig, scenario: Scenario) -> None:
+    def __init__(
+        self, config: ClusterConfig, scenario: Scenario, *, web_runs_workers: bool = False
+    ) -> None:
+        """``web_runs_workers``: the embedded layout (``herald serve`` with its workers,
+        as on SQLite), instead of a web receiver beside separate worker processes."""
         self.config = config
+        self.web_runs_workers = web_runs_workers
         self.web_port = free_port()
         self.web_url = f"http://127.0.0.1:{self.web_port}"
         scenario = scenario.model_copy(
@@ -166,9 +182,10 @@ class Cluster:
             # Migrates the database once, before any other process connects.
             self._herald = Herald.create(self.config.settings())
             self.sandbox.__enter__()
+            workers = "--workers" if self.web_runs_workers else "--no-workers"
             self._web = HeraldProcess(
                 "web",
-                ["serve", "--no-workers", "--host", "127.0.0.1", "--port", str(self.web_port)],
+                ["serve", workers, "--host", "127.0.0.1", "--port", str(self.web_port)],
                 self.config,
             )
             self.wait_for(self._web_is_up, timeout=START_TIMEOUT_SECONDS, what="the web receiver")
@@ -197,6 +214,11 @@ class Cluster:
         worker = HeraldProcess(f"worker-{self._started}", ["worker"], self.config)
         self.workers.append(worker)
         return worker
+
+    @property
+    def processes(self) -> list[HeraldProcess]:
+        """Every Herald process started: the web receiver and the workers."""
+        return [*([self._web] if self._web else []), *self.workers]
 
     def running_workers(self) -> list[HeraldProcess]:
         return [worker for worker in self.workers if worker.is_running]
