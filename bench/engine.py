@@ -19,6 +19,8 @@ Reported per run:
   follow-ups (from their timer), and launch→sent of primaries (a launch makes
   every contact due at once, so this is the queue);
 - peak memory: the largest resident size of any Herald process, and their sum;
+- CPU per message: CPU time of all Herald processes (and of the sandbox)
+  divided by the messages sent; the rate a core allows follows from it;
 - the ceiling: Herald's WhatsApp client alone (same aiohttp transport, same
   payload, 200 in flight) against a sandbox with the same latency, measured
   just before the run; Herald's rate is reported as a share of it.
@@ -53,7 +55,7 @@ from typing import Any
 
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
-from tests.support.cluster import Cluster, ClusterConfig
+from tests.support.cluster import Cluster, ClusterConfig, cpu_seconds
 
 from bench.channel_throughput import measure_whatsapp, sandbox_process
 from herald.channels.sandbox.scenario import ChannelScenario, Scenario
@@ -87,6 +89,8 @@ class Run:
     follow_up: tuple[float, float]
     peak_rss: int
     total_rss: int
+    herald_cpu: float
+    sandbox_cpu: float
     ceiling: float
     load: float
     status: str
@@ -211,6 +215,8 @@ def run_once(backend: str, workers: int, latency_ms: int, contacts: int, timeout
             status = wait_until_sent(cluster, campaign_id, timeout)
             seconds_to_sent = time.time() - launched
             rss = [process.peak_rss_bytes() for process in cluster.processes]
+            herald_cpu = sum(process.cpu_seconds() for process in cluster.processes)
+            sandbox_cpu = cpu_seconds(cluster.sandbox.pid)
             return collect(
                 cluster,
                 campaign_id,
@@ -228,6 +234,8 @@ def run_once(backend: str, workers: int, latency_ms: int, contacts: int, timeout
                     follow_up=(0, 0),
                     peak_rss=max(rss),
                     total_rss=sum(rss),
+                    herald_cpu=herald_cpu,
+                    sandbox_cpu=sandbox_cpu,
                     ceiling=ceiling,
                     load=load,
                     status=status,
@@ -269,8 +277,8 @@ def collect(cluster: Cluster, campaign_id: int, run: Run, launched: float) -> Ru
         )
         failed_at = dict(
             session.execute(
-                select(EVENTS.c.journey_id, func.max(EVENTS.c.received_at))
-                .where(EVENTS.c.step == 0)
+                select(EVENTS.c.journey_id, func.min(EVENTS.c.received_at))
+                .where(EVENTS.c.step == 0, EVENTS.c.payload["status"].as_string() == "failed")
                 .group_by(EVENTS.c.journey_id)
             ).all()
         )
@@ -306,6 +314,9 @@ def percentiles(values: list[float]) -> tuple[float, float]:
 def describe(run: Run) -> str:
     who = "1 process (serve)" if run.backend == "sqlite" else f"{run.workers} worker(s) + web"
 
+    def per_message(cpu_seconds: float) -> float:
+        return cpu_seconds / max(run.messages, 1) * 1000
+
     def ms(pair: tuple[float, float]) -> str:
         return f"{pair[0] * 1000:,.0f} / {pair[1] * 1000:,.0f} ms"
 
@@ -315,6 +326,7 @@ def describe(run: Run) -> str:
         f"| {run.transition_rate:,.0f} | {ms(run.fallback)} | {ms(run.follow_up)} "
         f"| {run.primary[0]:,.0f} / {run.primary[1]:,.0f} s "
         f"| {run.peak_rss / 2**20:,.0f} / {run.total_rss / 2**20:,.0f} MB "
+        f"| {per_message(run.herald_cpu):.1f} / {per_message(run.sandbox_cpu):.1f} ms "
         f"| {run.load:.1f} | {run.status} |"
     )
 
@@ -323,9 +335,9 @@ HEADER = (
     "| database | Herald processes | provider latency | contacts | messages | messages/s "
     "| ceiling/s | share of ceiling | transitions/s | fallback due→sent p50 / p99 "
     "| follow-up due→sent p50 / p99 | primary launch→sent p50 / p99 "
-    "| peak RSS largest / all | load | campaign |\n"
+    "| peak RSS largest / all | CPU per message: Herald / sandbox | load | campaign |\n"
     "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: "
-    "| ---: | ---: | --- |"
+    "| ---: | ---: | ---: | --- |"
 )
 
 
@@ -342,14 +354,15 @@ def report(runs: list[Run], command: str) -> str:
     return "\n".join(lines)
 
 
-def write_section(body: str) -> None:
-    text_ = DOC.read_text(encoding="utf-8")
+def write_section(body: str, doc: Path = DOC) -> None:
+    """Replace the text between the engine markers (append them if missing)."""
+    text_ = doc.read_text(encoding="utf-8")
     if START in text_:
         before, rest = text_.split(START, 1)
         after = rest.split(END, 1)[1]
     else:
         before, after = text_.rstrip("\n") + "\n\n", "\n"
-    DOC.write_text(f"{before}{START}\n{body}\n{END}{after}", encoding="utf-8")
+    doc.write_text(f"{before}{START}\n{body}\n{END}{after}", encoding="utf-8")
 
 
 def main() -> None:

@@ -83,6 +83,16 @@ class ClusterConfig:
         )
 
 
+def cpu_seconds(pid: int | None) -> float:
+    """User and system CPU time of a running process, from ``/proc`` (Linux)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8")
+    except OSError:
+        return 0.0
+    fields = stat.rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 class HeraldProcess:
     """One ``herald ...`` command running in the background, its output in a file."""
 
@@ -127,6 +137,10 @@ class HeraldProcess:
                 self._process.wait()
         self._output.close()
         return self._process.returncode
+
+    def cpu_seconds(self) -> float:
+        """User and system CPU time the process has used so far (0 once it has exited)."""
+        return cpu_seconds(self.pid)
 
     def peak_rss_bytes(self) -> int:
         """The most memory the process has held (Linux ``VmHWM``); 0 once it has exited."""
