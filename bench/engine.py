@@ -15,9 +15,9 @@ Reported per run:
 - transitions/s: timeline entries written (each is one event applied to a
   journey: launched, accepted, failed, delivered, completed...) over the time
   from launch to the campaign being Sent;
-- due→sent p50/p99 of fallbacks (from the failed status reaching Herald) and
-  follow-ups (from their timer), and launch→sent of primaries (a launch makes
-  every contact due at once, so this is the queue);
+- due→sent p50/p99 of follow-ups (from the moment their timer is due to the
+  provider's answer), and launch→sent of primaries (a launch makes every
+  contact due at once, so this is the length of the queue);
 - peak memory: the largest resident size of any Herald process, and their sum;
 - CPU per message: CPU time of all Herald processes (and of the sandbox)
   divided by the messages sent; the rate a core allows follows from it;
@@ -63,14 +63,12 @@ from herald.services.audiences import import_audience
 from herald.services.campaigns import CampaignServices
 from herald.services.demo import demo_csv, integration_settings
 from herald.store.campaigns import CampaignRow
-from herald.store.inbox import ProviderEventRow
 from herald.store.journeys import JOURNEY_LOG, JOURNEYS, MESSAGES
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
 START, END = "<!-- bench:engine:start -->", "<!-- bench:engine:end -->"
 DAY_SECONDS = 86_400
 SPEEDUP = DAY_SECONDS / 3  # a simulated day in 3 real seconds
-EVENTS = ProviderEventRow.__table__
 DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/test"
 
 
@@ -85,7 +83,6 @@ class Run:
     seconds_to_sent: float
     transitions: int
     primary: tuple[float, float]
-    fallback: tuple[float, float]
     follow_up: tuple[float, float]
     peak_rss: int
     total_rss: int
@@ -230,7 +227,6 @@ def run_once(backend: str, workers: int, latency_ms: int, contacts: int, timeout
                     seconds_to_sent=seconds_to_sent,
                     transitions=0,
                     primary=(0, 0),
-                    fallback=(0, 0),
                     follow_up=(0, 0),
                     peak_rss=max(rss),
                     total_rss=sum(rss),
@@ -275,23 +271,14 @@ def collect(cluster: Cluster, campaign_id: int, run: Run, launched: float) -> Ru
                 )
             ).all()
         )
-        failed_at = dict(
-            session.execute(
-                select(EVENTS.c.journey_id, func.min(EVENTS.c.received_at))
-                .where(EVENTS.c.step == 0, EVENTS.c.payload["status"].as_string() == "failed")
-                .group_by(EVENTS.c.journey_id)
-            ).all()
-        )
     assert launched_at is not None
-    waits: dict[int, list[float]] = {0: [], 1: [], 2: []}
+    waits: dict[int, list[float]] = {0: [], 2: []}
     for journey_id, step, sent_at in sent:
-        due = {
-            0: launched_at,
-            1: failed_at.get(journey_id),
-            2: (delivered.get(journey_id) or launched_at) + timedelta(days=1),
-        }[step]
-        if due is not None:
-            waits[step].append(max(0.0, (sent_at - due).total_seconds() / SPEEDUP))
+        if step == 0:
+            waits[0].append((sent_at - launched_at).total_seconds() / SPEEDUP)
+        elif step == 2 and journey_id in delivered:
+            due = delivered[journey_id] + timedelta(days=1)
+            waits[2].append((sent_at - due).total_seconds() / SPEEDUP)
     return replace(
         run,
         contacts=contacts,
@@ -299,7 +286,6 @@ def collect(cluster: Cluster, campaign_id: int, run: Run, launched: float) -> Ru
         seconds_to_last_send=last_send - launched,
         transitions=transitions,
         primary=percentiles(waits[0]),
-        fallback=percentiles(waits[1]),
         follow_up=percentiles(waits[2]),
     )
 
@@ -323,7 +309,7 @@ def describe(run: Run) -> str:
     return (
         f"| {run.backend} | {who} | {run.latency_ms} ms | {run.contacts:,} | {run.messages:,} "
         f"| **{run.rate:,.0f}** | {run.ceiling:,.0f} | **{run.rate / run.ceiling:.0%}** "
-        f"| {run.transition_rate:,.0f} | {ms(run.fallback)} | {ms(run.follow_up)} "
+        f"| {run.transition_rate:,.0f} | {ms(run.follow_up)} "
         f"| {run.primary[0]:,.0f} / {run.primary[1]:,.0f} s "
         f"| {run.peak_rss / 2**20:,.0f} / {run.total_rss / 2**20:,.0f} MB "
         f"| {per_message(run.herald_cpu):.1f} / {per_message(run.sandbox_cpu):.1f} ms "
@@ -333,11 +319,11 @@ def describe(run: Run) -> str:
 
 HEADER = (
     "| database | Herald processes | provider latency | contacts | messages | messages/s "
-    "| ceiling/s | share of ceiling | transitions/s | fallback due→sent p50 / p99 "
+    "| ceiling/s | share of ceiling | transitions/s "
     "| follow-up due→sent p50 / p99 | primary launch→sent p50 / p99 "
     "| peak RSS largest / all | CPU per message: Herald / sandbox | load | campaign |\n"
     "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: "
-    "| ---: | ---: | ---: | --- |"
+    "| ---: | ---: | --- |"
 )
 
 
