@@ -248,12 +248,26 @@ def _save_routes(session: Session, routed: list[_Routed], now: datetime) -> None
 
 
 def _wake(session: Session, journey_ids: set[int | None], now: datetime) -> None:
-    """Make journeys due now so the journey worker applies their events."""
+    """Make journeys due now so the journey worker applies their events.
+
+    The rows are locked in id order first. An ``UPDATE ... WHERE id IN``
+    locks them in whatever order its scan meets them (the heap's, for a
+    bitmap or sequential scan), while journey workers write their batches
+    in id order: two transactions taking the same rows in opposite orders
+    deadlock. With every writer going up by id, one simply waits.
+    """
     woken = sorted(journey_id for journey_id in journey_ids if journey_id is not None)
-    if woken:
-        session.execute(
-            update(JOURNEYS)
-            .where(JOURNEYS.c.id.in_(woken))
-            .where(or_(JOURNEYS.c.due_at.is_(None), JOURNEYS.c.due_at > now))
-            .values(due_at=now)
-        )
+    if not woken:
+        return
+    session.execute(
+        select(JOURNEYS.c.id)
+        .where(JOURNEYS.c.id.in_(woken))
+        .order_by(JOURNEYS.c.id)
+        .with_for_update()
+    )
+    session.execute(
+        update(JOURNEYS)
+        .where(JOURNEYS.c.id.in_(woken))
+        .where(or_(JOURNEYS.c.due_at.is_(None), JOURNEYS.c.due_at > now))
+        .values(due_at=now)
+    )
