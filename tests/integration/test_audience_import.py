@@ -280,16 +280,23 @@ def test_an_audience_being_imported_cannot_be_used_yet(engine: Engine) -> None:
 
 
 def test_a_failed_batch_write_reaches_the_import(engine: Engine) -> None:
-    from herald.domain.audience.pipeline import RowOutcome, RowStatus
-    from herald.domain.ids import AudienceId
+    from herald.domain.audience.pipeline import SettledBatch
+    from herald.services.audience_preparation import PreparedRows, RowTarget, stored_form
     from herald.services.audience_writer import AudienceWriter
+    from herald.store.audience_rows import contact_row
+    from herald.store.bulk import uses_copy
 
-    outcome = RowOutcome(2, RowStatus.ADDED, "+12025550101", None, {}, "+12025550101", ())
+    target = RowTarget(404, as_copy_text=uses_copy(engine))  # no audience 404
+
+    def batch() -> SettledBatch[PreparedRows]:
+        row = contact_row(404, 2, "+12025550101", None, None, "{}", "+12025550101")
+        return SettledBatch(PreparedRows([stored_form(target)(row)], {}, {}), [])
+
     refused = engine.dialect.dbapi.IntegrityError
-    with pytest.raises(refused), AudienceWriter(engine, AudienceId(404), []) as writer:
-        writer.add(outcome)  # no audience 404: the foreign key refuses the batch
+    with pytest.raises(refused), AudienceWriter(engine, target) as writer:
+        writer.add(batch())  # the foreign key refuses the write
         writer.flush()
-    with pytest.raises(ValueError, match="first"), AudienceWriter(engine, AudienceId(404), []) as w:
-        w.add(outcome)
+    with pytest.raises(ValueError, match="first"), AudienceWriter(engine, target) as w:
+        w.add(batch())
         w.flush()
         raise ValueError("first")

@@ -7,7 +7,7 @@ import json
 from hypothesis import given
 from hypothesis import strategies as st
 
-from herald.services.audience_writer import FlatJson
+from herald.services.audience_preparation import FlatJson
 
 
 @given(st.dictionaries(st.text(), st.text()))
