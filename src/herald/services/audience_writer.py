@@ -14,6 +14,7 @@ from herald.services.audience_preparation import (
     DUPLICATE,
     PreparedRows,
     RowTarget,
+    StoredForm,
     stored_form,
 )
 from herald.store import audiences as store
@@ -71,24 +72,11 @@ class AudienceWriter:
         self._problems.extend(form(problem_row(audience, problem)) for problem in problems)
 
     def add(self, settled: SettledBatch[PreparedRows]) -> None:
-        contacts, rejected, problems = settled.prepared
-        audience, form = self._target.audience_id, self._form
-        excluded = dict(rejected)
-        for duplicate in settled.duplicates:
-            position = duplicate.position
-            contacts[position] = None
-            excluded[position] = form(
-                excluded_row(
-                    audience, duplicate.row, DUPLICATE, duplicate.duplicate_of, duplicate.original
-                )
-            )
-            # After the record's own problems, as a row-by-row check lists them.
-            problems.setdefault(position, []).append(form(problem_row(audience, duplicate.problem)))
-        self._contacts.extend(filter(None, contacts))
-        self._excluded.extend(excluded[position] for position in sorted(excluded))
-        for position in sorted(problems):
-            self._problems.extend(problems[position])
-        self._records += len(contacts)
+        contacts, excluded, problems = batch_rows(settled, self._target)
+        self._contacts.extend(contacts)
+        self._excluded.extend(excluded)
+        self._problems.extend(problems)
+        self._records += len(settled.prepared.contacts)
         if self._records >= FLUSH_ROWS:
             self.flush()
 
@@ -113,3 +101,32 @@ class AudienceWriter:
                 store.add_contacts(connection, contacts)
                 store.add_excluded_rows(connection, excluded)
                 store.add_problems(connection, problems)
+
+
+def batch_rows(
+    settled: SettledBatch[PreparedRows], target: RowTarget
+) -> tuple[list[StoredForm], list[StoredForm], list[StoredForm]]:
+    """A settled batch's contacts, excluded rows and problems, each in file order.
+
+    The workers prepared every record that was not rejected as a contact;
+    duplicates, known only now, leave the contacts for the excluded rows, and
+    their duplicate problem follows the record's own problems.
+    """
+    contacts, rejected, problems = settled.prepared
+    audience, form = target.audience_id, stored_form(target)
+    excluded = dict(rejected)
+    for duplicate in settled.duplicates:
+        position = duplicate.position
+        contacts[position] = None
+        excluded[position] = form(
+            excluded_row(
+                audience, duplicate.row, DUPLICATE, duplicate.duplicate_of, duplicate.original
+            )
+        )
+        problems.setdefault(position, []).append(form(problem_row(audience, duplicate.problem)))
+    ordered_problems = [row for position in sorted(problems) for row in problems[position]]
+    return (
+        list(filter(None, contacts)),
+        [excluded[position] for position in sorted(excluded)],
+        ordered_problems,
+    )
