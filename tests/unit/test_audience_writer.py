@@ -89,3 +89,8 @@ def test_flat_json_is_the_same_text_as_json_dumps(values: dict[str, str]) -> Non
     encoded = FlatJson(list(values)).encode(values)
     assert encoded == json.dumps(values, ensure_ascii=False, separators=(",", ":"))
     assert json.loads(encoded) == values
+
+
+def test_copy_lines_escape_what_copy_reads_as_escapes() -> None:
+    assert copy_line((1, None, "plain", "")) == "1\t\\N\tplain\t\n"
+    assert copy_line(("a\tb\\c\nd\re", "\b\v\f", None)) == "a\\tb\\\\c\\nd\\re\t\\b\\v\\f\t\\N\n"
