@@ -86,7 +86,7 @@ def test_prepared_batches_store_what_the_check_reports(
 
 @given(st.dictionaries(st.text(), st.text()))
 def test_flat_json_is_the_same_text_as_json_dumps(values: dict[str, str]) -> None:
-    encoded = FlatJson(list(values)).encode(values)
+    encoded = FlatJson(list(values)).encode_values(values.values())
     assert encoded == json.dumps(values, ensure_ascii=False, separators=(",", ":"))
     assert json.loads(encoded) == values
 

@@ -49,9 +49,6 @@ class FlatJson:
     def __init__(self, keys: Sequence[str]) -> None:
         self._keys = [encode_basestring(key) + ":" for key in keys]
 
-    def encode(self, values: dict[str, str]) -> str:
-        return self.encode_values(values.values())
-
     def encode_values(self, values: Iterable[str]) -> str:
         """The object of these values under the keys, in order."""
         encoded = map(encode_basestring, values)

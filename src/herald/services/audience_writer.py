@@ -110,7 +110,8 @@ def batch_rows(
 
     The workers prepared every record that was not rejected as a contact;
     duplicates, known only now, leave the contacts for the excluded rows, and
-    their duplicate problem follows the record's own problems.
+    their duplicate problem follows the record's own problems. The batch's lists
+    are reused for that (a settled batch is written once).
     """
     contacts, rejected, problems = settled.prepared
     audience, form = target.audience_id, stored_form(target)
