@@ -136,7 +136,7 @@ class SummaryBuilder:
         phones: int,
         emails: int,
         filled: Sequence[int],
-        not_contacts: Iterable[Sequence[str]],
+        not_contacts: Sequence[Sequence[str]],
         fields: Iterable[Sequence[str]],
     ) -> None:
         """A batch's contacts at once: the same as :meth:`add_contact` for each.
