@@ -9,6 +9,9 @@ switches the proxy's mode while a campaign runs:
 * ``TIMEOUT``: forward the request, so the provider *does* accept the
   message, then hold the answer past Herald's timeout — the answer is lost,
   the exactly-once case that must not lead to a second send;
+* ``SLOW``: forward, then hold the answer ``hold_seconds`` (below Herald's
+  timeout): the provider's webhooks about the message reach Herald before
+  the answer to the send does;
 * ``DOWN``: stop listening, so connections are refused (the provider is
   unreachable), and listen again on the same port when the mode changes.
 
@@ -43,6 +46,7 @@ class Mode(StrEnum):
     HTTP_503 = "http_503"
     HTTP_429 = "http_429"
     TIMEOUT = "timeout"
+    SLOW = "slow"
     DOWN = "down"
 
 
@@ -135,7 +139,7 @@ class FaultProxy:
         if mode is Mode.HTTP_429:
             return web.Response(status=429, body=RATE_LIMIT_BODY, content_type="application/json")
         answer = await self._forward(request)
-        if mode is Mode.TIMEOUT:
+        if mode in (Mode.TIMEOUT, Mode.SLOW):
             await asyncio.sleep(self.hold_seconds)
         return answer
 
