@@ -92,6 +92,30 @@ class Settings(BaseSettings):
             check_secret_strength(key.strip(), "HERALD_SECRET_KEY")
         return value
 
+    upload_max_bytes: int = Field(
+        default=50 * 1024 * 1024,
+        ge=1024,
+        description=(
+            "Largest audience CSV accepted by the API and the browser "
+            "(larger: herald audience import)."
+        ),
+    )
+    api_body_max_bytes: int = Field(
+        default=1024 * 1024,
+        ge=1024,
+        description="Largest JSON body accepted by the API.",
+    )
+    api_rate_limit_per_second: float = Field(
+        default=20.0,
+        gt=0,
+        description="Sustained API requests per second per API key (per client IP without one).",
+    )
+    api_rate_limit_burst: int = Field(
+        default=100,
+        ge=1,
+        description="API requests a key or IP may make at once after being idle.",
+    )
+
     import_workers: int = Field(
         default=0,
         ge=0,

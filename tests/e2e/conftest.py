@@ -109,13 +109,13 @@ def _serve(herald: Herald, ready: Future[str], stop: threading.Event) -> None:
 @pytest.fixture(scope="module")
 def live_herald(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveHerald]:
     directory = tmp_path_factory.mktemp("live-herald")
+    speedup = DAY_SECONDS / SECONDS_PER_DAY  # a day of journey time lasts two seconds
     settings = Settings(
         data_dir=directory,
         database_url=f"sqlite:///{directory / 'herald.db'}",
         admin_email=ADMIN_EMAIL,
         admin_password=ADMIN_PASSWORD,  # type: ignore[arg-type]
     )
-    speedup = DAY_SECONDS / SECONDS_PER_DAY  # a day of journey time lasts two seconds
     herald = Herald.create(settings, CompressedClock(speedup), passwords=fast_passwords())
     stop = threading.Event()
     ready: Future[str] = Future()

@@ -57,6 +57,7 @@ from herald.domain.journey_events import (
     SendRejectedRetryable,
 )
 from herald.domain.journey_state import Phase, TimerKind
+from herald.domain.progress_counters import timeline_counter
 from herald.engine import integration_health
 from herald.engine import journey_store as store
 from herald.engine.batch import (
@@ -387,6 +388,7 @@ def _apply_send_result(
     if isinstance(result, SendAccepted | SendUnknown):
         journey.last_sent_at = effects.now
         effects.counters[(journey.campaign_id, f"sent:{send.channel}")] += 1
+        effects.counters[(journey.campaign_id, timeline_counter(effects.now, send.channel))] += 1
     if isinstance(result, SendRetryable | SendTerminal):
         provider = result.failure.provider.value
         effects.counters[(journey.campaign_id, f"error:{provider}:{result.failure.code}")] += 1

@@ -51,7 +51,7 @@ class Herald:
         self.events = GroupCommitRecorder(self.sessions, self.clock)
         self.integrations = IntegrationServices(self.registry, self.box, self.clock)
         self.users = UserServices(self.passwords, self.clock)
-        self.login = Authenticator(self.passwords, self.clock)
+        self.login = Authenticator(self.passwords, self.session_clock)
         self.api_keys = ApiKeyServices(self.clock)
         self.campaigns = CampaignServices(self.clock)
 
@@ -85,6 +85,19 @@ class Herald:
             passwords=passwords or Passwords(),
             read_engine=read_engine,
         )
+
+    @property
+    def session_clock(self) -> Clock:
+        """The clock of things timed for people, not journeys: browser sessions,
+        CSRF tokens, login throttling, API request rates.
+
+        When journey time is sped up (demos, browser tests) this is the wall
+        clock, so a sign-in lasts real hours instead of a blink; otherwise it is
+        the injected clock, so tests still move it at will.
+        """
+        if isinstance(self.clock, CompressedClock):
+            return SystemClock()
+        return self.clock
 
     def close(self) -> None:
         self.engine.dispose()

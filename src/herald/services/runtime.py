@@ -32,6 +32,7 @@ from herald.engine.rate_limit import DatabaseRateLimiter
 from herald.engine.replies import AgentLoader, ReplyWorker
 from herald.engine.router import EventRouter, InboundRoute
 from herald.engine.scheduler import Scheduler
+from herald.engine.webhook_delivery import WebhookWorker
 from herald.engine.worker import WorkerRunner
 from herald.errors import ConflictError
 from herald.services import agents
@@ -157,8 +158,11 @@ def build_runner(
         lease=lease,
     )
     scheduler = Scheduler(sessions=herald.sessions, clock=herald.clock)
+    webhooks = WebhookWorker(
+        sessions=herald.sessions, clock=herald.clock, box=herald.box, http=http
+    )
     return WorkerRunner(
-        [*journeys, router, replies, scheduler],
+        [*journeys, router, replies, scheduler, webhooks],
         sessions=herald.sessions,
         clock=herald.clock,
         # Routed messages make journeys due and may queue work for the agents.
