@@ -293,10 +293,21 @@ def wake_journeys(session: Session, journey_ids: Sequence[int], now: datetime) -
     a far timer, before the caller's events were visible to that worker; the
     events then waited for the timer. A journey already due and free keeps
     its place in the queue.
+
+    The rows are locked in id order first: an ``UPDATE ... WHERE id IN``
+    locks rows in whatever order its scan meets them, while journey workers
+    write their batches in id order, and two transactions taking the same
+    rows in opposite orders deadlock.
     """
     ids = sorted(set(journey_ids))
     if not ids:
         return
+    session.execute(
+        select(JOURNEYS.c.id)
+        .where(JOURNEYS.c.id.in_(ids))
+        .order_by(JOURNEYS.c.id)
+        .with_for_update()
+    )
     keeps_place = and_(
         JOURNEYS.c.due_at.is_not(None), JOURNEYS.c.due_at <= now, JOURNEYS.c.lease_owner.is_(None)
     )
