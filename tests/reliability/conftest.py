@@ -36,7 +36,7 @@ class Scale:
         return self.name == "full"
 
 
-QUICK = Scale("quick", contacts=120, outage_seconds=3.0, workers=2, webhook_callbacks=2_000)
+QUICK = Scale("quick", contacts=120, outage_seconds=3.0, workers=2, webhook_callbacks=500)
 FULL = Scale("full", contacts=2_000, outage_seconds=20.0, workers=3, webhook_callbacks=20_000)
 
 

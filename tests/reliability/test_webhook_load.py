@@ -25,7 +25,7 @@ def test_signed_callbacks_under_load_are_all_stored_once(
     backend: str, scale: Scale, report: Report, request: pytest.FixtureRequest
 ) -> None:
     database_url = request.getfixturevalue("pg_url") if backend == "postgresql" else None
-    result = run(database_url, count=scale.webhook_callbacks // 4, seconds=60, concurrency=16)
+    result = run(database_url, count=scale.webhook_callbacks, seconds=60, concurrency=16)
     assert result.answered_ok == result.callbacks_sent > 0, result.answers
     assert result.events_stored == result.callbacks_sent
     assert result.lost == 0
