@@ -60,7 +60,7 @@ def report(scale: Scale) -> Iterator[Report]:
     target = os.environ.get("HERALD_RELIABILITY_REPORT")
     if target and collected.cases:
         path = Path(target)
-        existing = json.loads(path.read_text()) if path.exists() else {}
+        existing = json.loads(path.read_text() or "{}") if path.exists() else {}
         existing.setdefault(scale.name, {}).update(collected.cases)
         path.write_text(json.dumps(existing, indent=2, sort_keys=True, default=str) + "\n")
 

@@ -176,7 +176,8 @@ class Invariants:
 
 
 def invariants(herald: Herald, campaign_id: int, sandbox: ProcessSandbox) -> Invariants:
-    sends = sandbox.get("/_sandbox/log")["sends"]
+    log = sandbox.get("/_sandbox/log")
+    sends = log["sends"]
     keys = Counter(send["correlation_key"] for send in sends if send["correlation_key"])
     with herald.sessions() as session:
         progress = CampaignServices(herald.clock).progress(session, campaign_id)
@@ -206,6 +207,7 @@ def invariants(herald: Herald, campaign_id: int, sandbox: ProcessSandbox) -> Inv
         duplicate_keys={key: count for key, count in keys.items() if count > 1},
         messages_by_status=dict(statuses),
         herald_keys_sent=int(herald_keys or 0),
+        extra={"sandbox_webhooks_failed": log["summary"].get("webhooks_failed", 0)},
     )
 
 

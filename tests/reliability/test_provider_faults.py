@@ -48,7 +48,8 @@ from tests.reliability.stack import (
 )
 
 pytestmark = [pytest.mark.reliability, pytest.mark.postgres, pytest.mark.slow]
-# Herald's clock runs this much faster, so its 30 s retry backoff takes 1.5 s.
+# Herald's clock runs this much faster, so its 30 s retry backoff takes 1.5 s,
+# and a delivery window of 20 minutes (a status that never came) one minute.
 SPEEDUP = 20.0
 TIMEOUT_SECONDS = 1.0  # Herald's WhatsApp request timeout in the timeout case
 
@@ -92,7 +93,7 @@ async def _run_fault(
                 whatsapp_timeout_seconds=TIMEOUT_SECONDS,
             )
             campaign = await asyncio.to_thread(
-                draft_campaign, herald, scale.contacts, whatsapp_then_sms()
+                draft_campaign, herald, scale.contacts, whatsapp_then_sms(window_minutes=20)
             )
             proxy.mode = mode
             started = time.monotonic()
