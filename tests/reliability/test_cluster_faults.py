@@ -45,6 +45,7 @@ from tests.reliability.stack import (
     draft_campaign,
     invariants,
     launch,
+    log_kinds,
     whatsapp_then_sms,
 )
 
@@ -142,6 +143,9 @@ async def _run(
                 await asyncio.to_thread(cluster.stop)
             await asyncio.sleep(0.5)
             result = await asyncio.to_thread(invariants, herald, campaign, sandbox)
+            timeline = await asyncio.to_thread(log_kinds, herald, campaign)
+    # Sends a crash or a cut connection left unanswered: recorded "unknown", never resent.
+    figures["sends_recorded_unknown"] = timeline.get("unknown", 0)
     return result, figures | {"workers": scale.workers}
 
 
