@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import html
 import io
+import os
 
 import pytest
 from hypothesis import given, settings
@@ -35,6 +36,13 @@ from herald.services.suppression_csv import neutralize_cell
 from tests.unit.campaign_factories import email_step
 
 pytestmark = [pytest.mark.reliability]
+# Fixed examples in every test run and CI (no flaky surprises); fresh ones in --full.
+FUZZ = settings(
+    max_examples=300,
+    deadline=None,
+    database=None,
+    derandomize=os.environ.get("HERALD_RELIABILITY") != "full",
+)
 HOSTILE = st.sampled_from(
     [
         "<script>alert(1)</script>",
@@ -55,7 +63,7 @@ HOSTILE = st.sampled_from(
 VALUES = HOSTILE | st.text(max_size=60)
 
 
-@settings(max_examples=300, deadline=None)
+@FUZZ
 @given(value=VALUES, other=VALUES)
 def test_a_value_is_substituted_verbatim_and_never_expanded(value: str, other: str) -> None:
     template = parse_template("Hi {{name}}, see you soon")
@@ -64,7 +72,7 @@ def test_a_value_is_substituted_verbatim_and_never_expanded(value: str, other: s
     assert rendered == f"Hi {expected_value}, see you soon"
 
 
-@settings(max_examples=300, deadline=None)
+@FUZZ
 @given(value=VALUES)
 def test_html_email_escapes_every_value(value: str) -> None:
     step = email_step(subject="Hello {{name}}", text="Dear {{name}}", html="<p>{{name}}</p>")
@@ -75,7 +83,7 @@ def test_html_email_escapes_every_value(value: str) -> None:
     assert "\r" not in message.subject and "\n" not in message.subject
 
 
-@settings(max_examples=300, deadline=None)
+@FUZZ
 @given(source=HOSTILE | st.text(alphabet="{}%$#<>=|_. abc", max_size=40))
 def test_a_template_is_text_or_a_located_syntax_error(source: str) -> None:
     try:
@@ -92,7 +100,7 @@ def test_a_template_is_text_or_a_located_syntax_error(source: str) -> None:
 CELLS = st.lists(HOSTILE | st.text(max_size=20), min_size=1, max_size=6)
 
 
-@settings(max_examples=300, deadline=None)
+@FUZZ
 @given(phone=st.none() | st.text(max_size=16), email=st.none() | VALUES, values=CELLS)
 def test_audience_export_has_no_formula_cells_and_reads_back(
     phone: str | None, email: str | None, values: list[str]
@@ -106,7 +114,7 @@ def test_audience_export_has_no_formula_cells_and_reads_back(
     assert [restore_cell(cell) for cell in exported] == [phone or "", email or "", *values]
 
 
-@settings(max_examples=300, deadline=None)
+@FUZZ
 @given(value=VALUES)
 def test_neutralised_cells_never_start_a_formula(value: str) -> None:
     assert not neutralise_cell(value).startswith(FORMULA_TRIGGERS)
