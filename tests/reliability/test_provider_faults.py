@@ -90,7 +90,9 @@ async def _run_fault(
                 whatsapp_url=proxy.base_url,
                 sms_url=sandbox.base_url,
                 herald_url=running.url,
-                whatsapp_timeout_seconds=TIMEOUT_SECONDS,
+                # A short timeout only where answers are lost on purpose: elsewhere a
+                # loaded sandbox answering late would add lost answers of its own.
+                whatsapp_timeout_seconds=TIMEOUT_SECONDS if mode is Mode.TIMEOUT else 30.0,
             )
             campaign = await asyncio.to_thread(
                 draft_campaign, herald, scale.contacts, whatsapp_then_sms(window_minutes=20)
