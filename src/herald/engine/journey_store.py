@@ -17,7 +17,9 @@ from typing import Any, cast
 
 from sqlalchemy import (
     CursorResult,
+    and_,
     bindparam,
+    case,
     func,
     insert,
     literal_column,
@@ -290,6 +292,41 @@ def _write_journeys(
         raise LeaseLostError(f"{len(rows) - result.rowcount} journeys were taken over")
     if release:
         _wake_for_waiting_events(session, [row["b_id"] for row in rows], now)
+
+
+def wake_journeys(session: Session, journey_ids: Sequence[int], now: datetime) -> None:
+    """Make journeys due now so the journey worker applies their new events.
+
+    Every listed row is updated, even one that looks due already: the
+    update's row lock is what orders this wake-up against a worker that
+    claims the journey or releases it (see :func:`_wake_for_waiting_events`).
+    A journey skipped because it was due could be claimed, and released with
+    a far timer, before the caller's events were visible to that worker; the
+    events then waited for the timer. A journey already due and free keeps
+    its place in the queue.
+
+    The rows are locked in id order first: an ``UPDATE ... WHERE id IN``
+    locks rows in whatever order its scan meets them, while journey workers
+    write their batches in id order, and two transactions taking the same
+    rows in opposite orders deadlock.
+    """
+    ids = sorted(set(journey_ids))
+    if not ids:
+        return
+    session.execute(
+        select(JOURNEYS.c.id)
+        .where(JOURNEYS.c.id.in_(ids))
+        .order_by(JOURNEYS.c.id)
+        .with_for_update()
+    )
+    keeps_place = and_(
+        JOURNEYS.c.due_at.is_not(None), JOURNEYS.c.due_at <= now, JOURNEYS.c.lease_owner.is_(None)
+    )
+    session.execute(
+        update(JOURNEYS)
+        .where(JOURNEYS.c.id.in_(ids))
+        .values(due_at=case((keeps_place, JOURNEYS.c.due_at), else_=now))
+    )
 
 
 def _wake_for_waiting_events(session: Session, journey_ids: list[int], now: datetime) -> None:

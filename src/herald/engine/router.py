@@ -26,7 +26,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from herald.channels.base import DeliveryUpdate, InboundMessage
@@ -34,6 +34,7 @@ from herald.channels.codec import event_from_json
 from herald.clock import Clock
 from herald.domain.campaign_progress import ReplyCandidate, choose_reply_campaign
 from herald.domain.ids import CampaignId
+from herald.engine.journey_store import wake_journeys
 from herald.engine.keys import parse_message_key
 from herald.engine.worker import Worker
 from herald.store.database import urgent_writes
@@ -248,26 +249,5 @@ def _save_routes(session: Session, routed: list[_Routed], now: datetime) -> None
 
 
 def _wake(session: Session, journey_ids: set[int | None], now: datetime) -> None:
-    """Make journeys due now so the journey worker applies their events.
-
-    The rows are locked in id order first. An ``UPDATE ... WHERE id IN``
-    locks them in whatever order its scan meets them (the heap's, for a
-    bitmap or sequential scan), while journey workers write their batches
-    in id order: two transactions taking the same rows in opposite orders
-    deadlock. With every writer going up by id, one simply waits.
-    """
-    woken = sorted(journey_id for journey_id in journey_ids if journey_id is not None)
-    if not woken:
-        return
-    session.execute(
-        select(JOURNEYS.c.id)
-        .where(JOURNEYS.c.id.in_(woken))
-        .order_by(JOURNEYS.c.id)
-        .with_for_update()
-    )
-    session.execute(
-        update(JOURNEYS)
-        .where(JOURNEYS.c.id.in_(woken))
-        .where(or_(JOURNEYS.c.due_at.is_(None), JOURNEYS.c.due_at > now))
-        .values(due_at=now)
-    )
+    """Make journeys due now so the journey worker applies their events."""
+    wake_journeys(session, [jid for jid in journey_ids if jid is not None], now)

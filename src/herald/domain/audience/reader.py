@@ -28,6 +28,11 @@ CHUNK_BYTES = 64 * 1024
 DELIMITERS = (",", ";", "\t")
 SNIFF_LINES = 50
 """Lines of the first chunk used to choose the delimiter."""
+MAX_LINE_CHARACTERS = 1024 * 1024
+"""A line longer than this is refused: no spreadsheet row is, and reading one
+whole would let a file without line breaks take memory without bound."""
+MAX_COLUMNS = 1_000
+"""A header with more columns is refused before any row is read."""
 
 
 class RawRecord(NamedTuple):
@@ -72,6 +77,11 @@ class SpreadsheetReader:
         if header.quote_error:
             raise UnreadableFileError(
                 f"The header (row {header.row}) is broken: {header.quote_error}"
+            )
+        if len(header.fields) > MAX_COLUMNS:
+            raise UnreadableFileError(
+                f"The header (row {header.row}) has {len(header.fields):,} columns; Herald "
+                f"reads at most {MAX_COLUMNS:,}. Keep the columns you need and upload again."
             )
         self.header_row = header.row
         self.header: tuple[str, ...] = tuple(header.fields)
@@ -173,13 +183,31 @@ def _split_lines(first: str, rest: Iterator[str], separator: str) -> Iterator[li
     other characters that :meth:`str.splitlines` would break on inside cells.
     """
     carry = ""
+    lines = 0
     for text in _prepend(first, rest):
         parts = (carry + text).split(separator)
         carry = parts.pop()
         if parts:
+            # One C-level pass over the chunk's lengths, not Python code per line.
+            if max(map(len, parts)) > MAX_LINE_CHARACTERS:
+                too_long = next(
+                    i for i, part in enumerate(parts) if len(part) > MAX_LINE_CHARACTERS
+                )
+                _check_line_length(parts[too_long], lines + too_long + 1)
+            lines += len(parts)
             yield [part + separator for part in parts]
+        _check_line_length(carry, lines + 1)
     if carry:
         yield [carry]
+
+
+def _check_line_length(line: str, number: int) -> None:
+    if len(line) > MAX_LINE_CHARACTERS:
+        raise UnreadableFileError(
+            f"Line {number} is longer than {MAX_LINE_CHARACTERS:,} characters: the file has "
+            "no line breaks where rows should end, or is not a spreadsheet. Export it "
+            "again as CSV and upload again."
+        )
 
 
 def _prepend(first: str, rest: Iterator[str]) -> Iterator[str]:
