@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from herald.clock import Clock
 from herald.domain.audit import Actor
 from herald.domain.users import Role
 from herald.services.container import Herald
@@ -24,7 +25,7 @@ _CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 def make_herald(
-    database_url: str, data_dir: Path, clock: FakeClock | None = None, **settings: Any
+    database_url: str, data_dir: Path, clock: Clock | None = None, **settings: Any
 ) -> Herald:
     return Herald.create(
         Settings(database_url=database_url, data_dir=data_dir, **settings),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -91,6 +92,30 @@ class Settings(BaseSettings):
             check_secret_strength(key.strip(), "HERALD_SECRET_KEY")
         return value
 
+    upload_max_bytes: int = Field(
+        default=50 * 1024 * 1024,
+        ge=1024,
+        description=(
+            "Largest audience CSV accepted by the API and the browser "
+            "(larger: herald audience import)."
+        ),
+    )
+    api_body_max_bytes: int = Field(
+        default=1024 * 1024,
+        ge=1024,
+        description="Largest JSON body accepted by the API.",
+    )
+    api_rate_limit_per_second: float = Field(
+        default=20.0,
+        gt=0,
+        description="Sustained API requests per second per API key (per client IP without one).",
+    )
+    api_rate_limit_burst: int = Field(
+        default=100,
+        ge=1,
+        description="API requests a key or IP may make at once after being idle.",
+    )
+
     import_workers: int = Field(
         default=0,
         ge=0,
@@ -119,6 +144,34 @@ class Settings(BaseSettings):
         description="Moment from which a sped-up clock runs fast; give every process the same.",
     )
 
+    whatsapp_templates_ttl_seconds: int = Field(
+        default=3600,
+        ge=0,
+        le=7 * 86400,
+        description=(
+            "How long a WhatsApp integration's fetched template list is used before pages "
+            "fetch it again; 0 fetches on every page that shows it."
+        ),
+    )
+
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description=(
+            "How Herald writes its logs: text for people, json (one object per line, with "
+            "campaign and contact ids as fields) for log collectors."
+        ),
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO", description="The least severe log records written."
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description=(
+            "A bearer token that lets a Prometheus scraper read /metrics without an API "
+            "key. Without it, /metrics needs a signed-in user or an API key like any page."
+        ),
+    )
+
     @field_validator("public_base_url")
     @classmethod
     def _http_base_url(cls, value: str | None) -> str | None:
@@ -139,6 +192,14 @@ class Settings(BaseSettings):
             return None
         for key in value.get_secret_value().split(","):
             check_secret_strength(key.strip(), "HERALD_SESSION_SECRET")
+        return value
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _refuse_placeholder_metrics_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        check_secret_strength(value.get_secret_value(), "HERALD_METRICS_TOKEN")
         return value
 
     @model_validator(mode="after")

@@ -37,9 +37,13 @@ def client(database_url: str, tmp_path: Path) -> Iterator[TestClient]:
 
 def test_health_and_readiness(client: TestClient) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
-    ready = client.get("/readyz")
+    ready = client.get("/readyz", params={"check": "database"})
     assert ready.status_code == 200
     assert ready.json()["checks"] == {"database": "ok"}
+    # No worker has a heartbeat in a fresh database: the full check says so.
+    full = client.get("/readyz")
+    assert full.status_code == 503
+    assert full.json()["failed"] == ["workers"]
 
 
 @pytest.mark.parametrize(

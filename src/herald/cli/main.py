@@ -15,6 +15,7 @@ from herald.cli import (
     campaign,
     database,
     demo,
+    integrations,
     sandbox,
     serve,
     suppression,
@@ -38,6 +39,7 @@ app.add_typer(suppression.app, name="suppression")
 app.add_typer(users.app, name="user")
 app.add_typer(api_keys.app, name="api-key")
 app.add_typer(campaign.app, name="campaign")
+app.add_typer(integrations.app, name="integration")
 
 
 @app.command()

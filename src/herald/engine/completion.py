@@ -36,7 +36,7 @@ def complete_finished_campaigns(
         ).one_or_none()
         if row is None or row.status not in COMPLETABLE:
             continue
-        counters = read_counters(session, campaign_id)
+        counters = read_counters(session, campaign_id, prefix="outcome:")
         outcomes = {outcome: counters.get(f"outcome:{outcome.value}", 0) for outcome in Outcome}
         if is_campaign_sent(row.contact_count, outcomes):
             session.execute(

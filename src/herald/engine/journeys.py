@@ -57,6 +57,7 @@ from herald.domain.journey_events import (
     SendRejectedRetryable,
 )
 from herald.domain.journey_state import Phase, TimerKind
+from herald.engine import integration_health
 from herald.engine import journey_store as store
 from herald.engine.batch import (
     BatchEffects,
@@ -124,6 +125,12 @@ class JourneyWorker(Worker):
         self._on_sends = on_sends
         self._runtimes = CampaignRuntimes()
         self._held_campaigns: set[int] = set()
+        self._is_stopping = False
+
+    def request_stop(self) -> None:
+        """Start no send that has not started yet: the rest of the batch is handed
+        back (retried by any worker after a short backoff), never left pending."""
+        self._is_stopping = True
 
     async def run_once(self) -> int:
         stage = await asyncio.to_thread(self._begin)
@@ -170,7 +177,7 @@ class JourneyWorker(Worker):
         watcher = asyncio.create_task(self._watch_pauses(campaign_ids))
         try:
             return await self._dispatcher.send_all(
-                stage.sends, is_held=lambda cid: cid in self._held_campaigns
+                stage.sends, is_held=lambda cid: self._is_stopping or cid in self._held_campaigns
             )
         finally:
             watcher.cancel()
@@ -197,8 +204,14 @@ class JourneyWorker(Worker):
             for send, result in outcomes:
                 _apply_send_result(effects, by_id[send.journey_id], send, result)
             for send in held:
-                _give_back(effects, by_id[send.journey_id], send)
-            return self._commit(session, stage.journeys, effects, [])
+                _give_back(effects, by_id[send.journey_id], send, stopping=self._is_stopping)
+            next_stage = self._commit(session, stage.journeys, effects, [])
+            # Last in the transaction, so its row lock is held only until the commit.
+            rounds = integration_health.summarise(
+                (send.integration_id, result) for send, result in outcomes
+            )
+            integration_health.record_round(session, dict(sorted(rounds.items())), effects.now)
+            return next_stage
 
     def _commit(
         self,
@@ -380,8 +393,11 @@ def _apply_send_result(
     effects.apply(journey, event)
 
 
-def _give_back(effects: BatchEffects, journey: ClaimedJourney, send: PendingSend) -> None:
-    """A send not started because its campaign was paused: nothing left Herald."""
+def _give_back(
+    effects: BatchEffects, journey: ClaimedJourney, send: PendingSend, *, stopping: bool
+) -> None:
+    """A send not started (its campaign was paused, or the worker is stopping):
+    nothing left Herald, so the step is retried later like a throttled send."""
     effects.message_results.append(
         {
             "key": message_key(journey.id, send.step),
@@ -390,7 +406,11 @@ def _give_back(effects: BatchEffects, journey: ClaimedJourney, send: PendingSend
             "from_statuses": ["pending"],
         }
     )
-    effects.record(journey, "held", step=send.step, detail="campaign paused before sending")
+    detail = "worker stopping before sending" if stopping else "campaign paused before sending"
+    effects.record(journey, "held", step=send.step, detail=detail)
     effects.apply(
-        journey, SendRejectedRetryable(send.step, send.attempt, "paused", is_throttle=True)
+        journey,
+        SendRejectedRetryable(
+            send.step, send.attempt, "stopping" if stopping else "paused", is_throttle=True
+        ),
     )

@@ -30,20 +30,31 @@ from herald.domain.journey_events import (
 from herald.domain.journey_events import SendAccepted as Accepted
 from herald.engine.batch import PendingSend
 
-# Provider codes meaning "too fast" or "try later", whatever the HTTP status.
-THROTTLE_CODES = frozenset(
+# The provider could not be reached at all (the request never left): waiting
+# is right, the contact is not at fault. Each client names it its own way.
+UNREACHABLE_CODES = frozenset(
     {
-        "130429",  # WhatsApp throughput limit
-        "131056",  # WhatsApp pair rate limit
-        "80007",  # WhatsApp WABA rate limit
-        "4",  # WhatsApp app-level rate limit
-        "131057",  # WhatsApp account in maintenance
-        "20429",  # Twilio too many requests
-        "E429",  # Infobip throttled
-        "connection_failed",
+        "connection_failed",  # SMTP
         "connection_error",
+        "CONNECTION_ERROR",  # Infobip, Twilio (channels.send_outcome)
+        "not_sent",  # WhatsApp
         "request_not_sent",
     }
+)
+# Provider codes meaning "too fast" or "try later", whatever the HTTP status.
+THROTTLE_CODES = (
+    frozenset(
+        {
+            "130429",  # WhatsApp throughput limit
+            "131056",  # WhatsApp pair rate limit
+            "80007",  # WhatsApp WABA rate limit
+            "4",  # WhatsApp app-level rate limit
+            "131057",  # WhatsApp account in maintenance
+            "20429",  # Twilio too many requests
+            "E429",  # Infobip throttled
+        }
+    )
+    | UNREACHABLE_CODES
 )
 INTEGRATION_FAULT_RETRY = timedelta(minutes=1)
 

@@ -41,6 +41,9 @@ class Worker(ABC):
     async def run_once(self) -> int:
         """Do one batch of work; return how many items were handled (0 = idle)."""
 
+    def request_stop(self) -> None:  # noqa: B027 - most workers need nothing more
+        """The runner is stopping: cut the current iteration short where that is safe."""
+
 
 class WorkerRunner:
     def __init__(
@@ -66,6 +69,8 @@ class WorkerRunner:
     def stop(self) -> None:
         """Ask every loop to finish its current iteration and return."""
         self._stopping.set()
+        for worker in self.workers:
+            worker.request_stop()
         for event in self._wakeups.values():
             event.set()
 

@@ -20,6 +20,7 @@ from herald.services.integrations import IntegrationServices
 from herald.services.login import Authenticator
 from herald.services.passwords import Passwords
 from herald.services.users import UserServices
+from herald.services.whatsapp_templates import WhatsAppTemplateServices
 from herald.settings import Settings
 from herald.store.database import create_database_engine, create_session_factory, is_sqlite
 from herald.store.encryption import SecretBox, load_secret_box, load_session_secrets
@@ -44,6 +45,7 @@ class Herald:
     login: Authenticator = field(init=False)
     api_keys: ApiKeyServices = field(init=False)
     campaigns: CampaignServices = field(init=False)
+    whatsapp_templates: WhatsAppTemplateServices = field(init=False)
 
     def __post_init__(self) -> None:
         # Reads that must not queue behind writers (SQLite's single write lock).
@@ -51,9 +53,15 @@ class Herald:
         self.events = GroupCommitRecorder(self.sessions, self.clock)
         self.integrations = IntegrationServices(self.registry, self.box, self.clock)
         self.users = UserServices(self.passwords, self.clock)
-        self.login = Authenticator(self.passwords, self.clock)
+        self.login = Authenticator(self.passwords, self.session_clock)
         self.api_keys = ApiKeyServices(self.clock)
         self.campaigns = CampaignServices(self.clock)
+        self.whatsapp_templates = WhatsAppTemplateServices(
+            self.integrations,
+            self.sessions,
+            self.clock,
+            ttl_seconds=self.settings.whatsapp_templates_ttl_seconds,
+        )
 
     @classmethod
     def create(
@@ -85,6 +93,19 @@ class Herald:
             passwords=passwords or Passwords(),
             read_engine=read_engine,
         )
+
+    @property
+    def session_clock(self) -> Clock:
+        """The clock of things timed for people, not journeys: browser sessions,
+        CSRF tokens, login throttling, API request rates.
+
+        When journey time is sped up (demos, browser tests) this is the wall
+        clock, so a sign-in lasts real hours instead of a blink; otherwise it is
+        the injected clock, so tests still move it at will.
+        """
+        if isinstance(self.clock, CompressedClock):
+            return SystemClock()
+        return self.clock
 
     def close(self) -> None:
         self.engine.dispose()

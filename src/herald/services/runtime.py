@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from herald.agents.base import Agent
 from herald.channels.base import DeliveryUpdate, InboundMessage
-from herald.clock import Clock, SystemClock
+from herald.clock import Clock, SystemClock, real_time_span
 from herald.engine.batch import RecordedSend
 from herald.engine.clients import ClientPool
 from herald.engine.decisions import AgentOptOut
@@ -32,6 +32,7 @@ from herald.engine.rate_limit import DatabaseRateLimiter
 from herald.engine.replies import AgentLoader, ReplyWorker
 from herald.engine.router import EventRouter, InboundRoute
 from herald.engine.scheduler import Scheduler
+from herald.engine.webhook_delivery import WebhookWorker
 from herald.engine.worker import WorkerRunner
 from herald.errors import ConflictError
 from herald.services import agents
@@ -124,18 +125,22 @@ def build_runner(
     http: aiohttp.ClientSession,
     *,
     batch_size: int = DEFAULT_BATCH_SIZE,
-    lease: timedelta = DEFAULT_LEASE,
+    lease: timedelta | None = None,
     wall_clock: Clock | None = None,
     pipelines: int = DEFAULT_PIPELINES,
 ) -> WorkerRunner:
     """Every worker a Herald process runs, ready for ``await runner.run()``.
 
-    ``wall_clock`` drives rate limits: providers count messages per real
-    second even when Herald's own clock is compressed (the demo).
+    ``lease`` defaults to :data:`DEFAULT_LEASE` of real time (see
+    :func:`herald.clock.real_time_span`). ``wall_clock`` drives rate limits:
+    providers count messages per real second even when Herald's own clock is
+    compressed (the demo).
     ``pipelines`` journey workers run side by side in this process: while one
     waits for provider answers, another claims the next due journeys, so a
     slow provider does not delay the statuses and timers of everyone else.
     """
+    if lease is None:  # five minutes of real time, however fast Herald's clock runs
+        lease = real_time_span(herald.clock, DEFAULT_LEASE)
     seed_default_agent(herald)
     hooks = ConversationHooks(herald)
     pool = ClientPool(client_builder(herald.integrations, herald.sessions, http))
@@ -170,8 +175,11 @@ def build_runner(
         lease=lease,
     )
     scheduler = Scheduler(sessions=herald.sessions, clock=herald.clock)
+    webhooks = WebhookWorker(
+        sessions=herald.sessions, clock=herald.clock, box=herald.box, http=http
+    )
     return WorkerRunner(
-        [*journeys, router, replies, scheduler],
+        [*journeys, router, replies, scheduler, webhooks],
         sessions=herald.sessions,
         clock=herald.clock,
         # Routed messages make journeys due and may queue work for the agents.

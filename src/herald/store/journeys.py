@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -63,6 +64,17 @@ class MessageRow(Base):
         UniqueConstraint("journey_id", "step"),
         Index("ix_messages_campaign_status", "campaign_id", "status"),
         Index("ix_messages_provider_id", "provider_message_id"),
+        # Message logs page by id within a campaign, and filter by error code;
+        # only failed messages carry a code, so that index stays small.
+        Index("ix_messages_campaign_log", "campaign_id", "id"),
+        Index(
+            "ix_messages_campaign_error",
+            "campaign_id",
+            "error_code",
+            "id",
+            sqlite_where=text("error_code IS NOT NULL"),
+            postgresql_where=text("error_code IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)

@@ -13,12 +13,15 @@ from herald.store import (  # noqa: F401
     audit,
     campaigns,
     conversations,
+    idempotency,
     inbox,
     integrations,
     journeys,
+    outbound_webhooks,
     rate_limits,
     suppression,
     users,
+    whatsapp_templates,
     workers,
 )
 from herald.store.base import Base

@@ -9,6 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from herald.domain.users import PASSWORD_MIN_LENGTH
 from herald.errors import ValidationError
+from herald.services.dashboard import build_dashboard, live_summary
 from herald.web.auth import CurrentActor, SignedInUser
 from herald.web.deps import HeraldDep
 from herald.web.sessions import browser_session
@@ -18,8 +19,19 @@ router = APIRouter(include_in_schema=False)
 
 
 @router.get("/")
-def home(request: Request, who: SignedInUser) -> Response:
-    return render(request, "home.html", {"who": who})
+def home(request: Request, herald: HeraldDep, who: SignedInUser) -> Response:
+    """The dashboard: campaign counts, live progress, hand-offs and integration health."""
+    with herald.read_sessions() as db:
+        dashboard = build_dashboard(db, herald.integrations, herald.clock)
+    return render(request, "home.html", {"who": who, "dashboard": dashboard})
+
+
+@router.get("/dashboard/live")
+def dashboard_live(request: Request, herald: HeraldDep, who: SignedInUser) -> Response:
+    """The running-campaigns card alone, which the home page refreshes in place."""
+    with herald.read_sessions() as db:
+        dashboard = live_summary(db)
+    return render(request, "_home_live.html", {"dashboard": dashboard})
 
 
 @router.get("/account")
@@ -51,7 +63,7 @@ def change_password(
     except ValidationError as exc:
         return _account(request, herald, who.id, error=_sentence(exc.message), status_code=400)
     # Every other session ended with the version bump; this one carries on.
-    browser_session(request).log_in(who.id, version, herald.clock.now())
+    browser_session(request).log_in(who.id, version, herald.session_clock.now())
     return RedirectResponse("/account?changed=true", status_code=303)
 
 

@@ -16,13 +16,17 @@ from herald.domain.access import SessionPolicy
 from herald.services.container import Herald
 from herald.services.users import bootstrap_admin
 from herald.web import account, health, login, pages
-from herald.web.api import api_keys, audit, me, users
+from herald.web.api.limits import ApiLimitsMiddleware, RateLimiter, RatePolicy
+from herald.web.api.routes import api_routers
+from herald.web.api.schema import describe_problems
 from herald.web.auth import guard_request, is_exempt_path
 from herald.web.errors import install_error_handlers
+from herald.web.metrics import install_metrics
 from herald.web.security_headers import SecurityHeadersMiddleware
 from herald.web.sessions import SessionCookies, SessionMiddleware
 from herald.web.templating import STATIC_DIR, build_templates
 from herald.web.webhooks import install_webhooks
+from herald.web.webhooks.providers import PROVIDER_PATHS
 
 # Operations in the schema that need no credentials (pages are not in the schema).
 PUBLIC_OPERATIONS = frozenset({"/healthz", "/readyz"})
@@ -52,10 +56,11 @@ def create_app(herald: Herald) -> FastAPI:
     _install_middleware(app, herald)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(health.router)
+    install_metrics(app, herald, PROVIDER_PATHS)
     install_webhooks(app, herald)
     app.include_router(login.router)
     app.include_router(account.router)
-    for router in (me.router, users.router, api_keys.router, audit.router):
+    for router in api_routers():
         app.include_router(router)
     for page_router in pages.routers():
         app.include_router(page_router)
@@ -79,6 +84,7 @@ def _describe_authentication(app: FastAPI) -> None:
             "description": "An API key: `Authorization: Bearer hk_<prefix>_<secret>`.",
         }
         schema["security"] = [{"bearerAuth": []}]
+        describe_problems(schema)
         for path, operations in schema.get("paths", {}).items():
             if path in PUBLIC_OPERATIONS or is_exempt_path(path):
                 for operation in operations.values():
@@ -96,6 +102,18 @@ def _install_middleware(app: FastAPI, herald: Herald) -> None:
         idle=timedelta(seconds=settings.session_idle_seconds),
     )
     cookies = SessionCookies(herald.session_secrets, policy, secure=settings.uses_https())
-    # Added last runs first: security headers wrap everything, sessions inside.
-    app.add_middleware(SessionMiddleware, cookies=cookies, clock=herald.clock)
+    # Rates are per real second even when a demo runs Herald's clock faster.
+    wall_clock = herald.session_clock
+    limiter = RateLimiter(
+        RatePolicy(settings.api_rate_limit_per_second, settings.api_rate_limit_burst), wall_clock
+    )
+    # Added last runs first: security headers wrap everything, then the API's
+    # limits (refusing early and cheaply), sessions inside.
+    app.add_middleware(SessionMiddleware, cookies=cookies, clock=herald.session_clock)
+    app.add_middleware(
+        ApiLimitsMiddleware,
+        limiter=limiter,
+        upload_max_bytes=settings.upload_max_bytes,
+        body_max_bytes=settings.api_body_max_bytes,
+    )
     app.add_middleware(SecurityHeadersMiddleware, https=settings.uses_https())

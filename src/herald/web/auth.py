@@ -108,7 +108,7 @@ def _session_principal(request: Request, herald: Herald, db: Session) -> Princip
     if principal is None:
         session.forget_user()
         return None
-    now = herald.clock.now()
+    now = herald.session_clock.now()
     last_seen = session.last_seen_at
     if last_seen is None or session_needs_refresh(last_seen, now):
         session.touch(now)

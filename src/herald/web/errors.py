@@ -132,13 +132,27 @@ async def _request_validation(_request: Request, exc: Exception) -> JSONResponse
 
 async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    code = {401: "unauthenticated", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}
+    code = {
+        401: "unauthenticated",
+        403: "forbidden",
+        404: "not_found",
+        405: "method_not_allowed",
+        413: "payload_too_large",
+    }
     response = problem(
         exc.status_code, "HTTP error", str(exc.detail), code.get(exc.status_code, "http_error")
     )
     if exc.headers:
         response.headers.update(exc.headers)
     return response
+
+
+async def error_response(request: Request, exc: HeraldError | RequestValidationError) -> Response:
+    """The response the installed handlers give for ``exc``, for code that must keep
+    it (idempotent replays store error responses too)."""
+    if isinstance(exc, HeraldError):
+        return await _herald_error(request, exc)
+    return await _request_validation(request, exc)
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -57,7 +57,7 @@ def login(
     except AuthenticationError:
         error = "Email or password is not correct."
         return render(request, "login.html", context | {"error": error}, status_code=401)
-    browser_session(request).log_in(user.id, version, herald.clock.now())
+    browser_session(request).log_in(user.id, version, herald.session_clock.now())
     return RedirectResponse(target, status_code=303)
 
 
@@ -69,5 +69,5 @@ def logout(request: Request, herald: HeraldDep, who: OptionalUser) -> Response:
             herald.users.end_sessions(
                 db, who.id, actor=Actor.from_principal(who, client_ip(request))
             )
-    browser_session(request).log_out(herald.clock.now())
+    browser_session(request).log_out(herald.session_clock.now())
     return RedirectResponse("/login", status_code=303)

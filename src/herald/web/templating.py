@@ -42,7 +42,7 @@ def build_templates() -> Jinja2Templates:
 def page_context(request: Request) -> dict[str, Any]:
     herald = request.app.state.herald
     assert isinstance(herald, Herald)
-    token = browser_session(request).csrf_token(herald.clock.now())
+    token = browser_session(request).csrf_token(herald.session_clock.now())
 
     def csrf_field() -> Markup:
         return Markup('<input type="hidden" name="{}" value="{}">').format(

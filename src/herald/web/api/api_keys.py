@@ -11,11 +11,16 @@ from herald.domain.access import PrincipalKind
 from herald.domain.api_keys import NAME_MAX_LENGTH, ApiKeyScope
 from herald.services.api_keys import ApiKeyView
 from herald.web.api import API_PREFIX
+from herald.web.api.idempotency import IdempotentRoute
+from herald.web.api.paging import ResourceId
 from herald.web.auth import CurrentActor, RequireAdmin, require_admin
 from herald.web.deps import HeraldDep, SessionDep
 
 router = APIRouter(
-    prefix=f"{API_PREFIX}/api-keys", tags=["api keys"], dependencies=[Depends(require_admin)]
+    prefix=f"{API_PREFIX}/api-keys",
+    tags=["api keys"],
+    dependencies=[Depends(require_admin)],
+    route_class=IdempotentRoute,
 )
 
 
@@ -80,6 +85,8 @@ def create_key(
 
 
 @router.delete("/{key_id}", status_code=204)
-def revoke_key(key_id: int, herald: HeraldDep, db: SessionDep, actor: CurrentActor) -> Response:
+def revoke_key(
+    key_id: ResourceId, herald: HeraldDep, db: SessionDep, actor: CurrentActor
+) -> Response:
     herald.api_keys.revoke_key(db, key_id, actor=actor)
     return Response(status_code=204)

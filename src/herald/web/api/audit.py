@@ -12,6 +12,7 @@ from herald.domain.audit import ActorKind
 from herald.services.audit import AuditEntry, list_audit
 from herald.store.audit import AuditFilter
 from herald.web.api import API_PREFIX
+from herald.web.api.paging import IdQuery
 from herald.web.auth import require_admin
 from herald.web.deps import SessionDep
 
@@ -63,11 +64,11 @@ class AuditPageOut(BaseModel):
 @router.get("", response_model=AuditPageOut)
 def list_entries(
     db: SessionDep,
-    before: Annotated[int | None, Query(ge=1)] = None,
+    before: IdQuery = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     action: Annotated[str | None, Query(max_length=64)] = None,
     actor_kind: ActorKind | None = None,
-    actor_id: int | None = None,
+    actor_id: IdQuery = None,
     target_type: Annotated[str | None, Query(max_length=64)] = None,
     target_id: Annotated[str | None, Query(max_length=64)] = None,
 ) -> AuditPageOut:

@@ -11,11 +11,16 @@ from pydantic import BaseModel, ConfigDict, Field
 from herald.domain.users import NAME_MAX_LENGTH, PASSWORD_MAX_LENGTH, Role
 from herald.services.users import UserView
 from herald.web.api import API_PREFIX
+from herald.web.api.idempotency import IdempotentRoute
+from herald.web.api.paging import MAX_ID, ResourceId
 from herald.web.auth import CurrentActor, require_admin
 from herald.web.deps import HeraldDep, SessionDep
 
 router = APIRouter(
-    prefix=f"{API_PREFIX}/users", tags=["users"], dependencies=[Depends(require_admin)]
+    prefix=f"{API_PREFIX}/users",
+    tags=["users"],
+    dependencies=[Depends(require_admin)],
+    route_class=IdempotentRoute,
 )
 
 
@@ -70,7 +75,7 @@ class UserPageOut(BaseModel):
 def list_users(
     herald: HeraldDep,
     db: SessionDep,
-    after: Annotated[int | None, Query(ge=0)] = None,
+    after: Annotated[int | None, Query(ge=0, le=MAX_ID)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> UserPageOut:
     page = herald.users.list_users(db, after_id=after, limit=limit)
@@ -86,13 +91,13 @@ def create_user(body: UserIn, herald: HeraldDep, db: SessionDep, actor: CurrentA
 
 
 @router.get("/{user_id}", response_model=UserOut)
-def get_user(user_id: int, herald: HeraldDep, db: SessionDep) -> UserOut:
+def get_user(user_id: ResourceId, herald: HeraldDep, db: SessionDep) -> UserOut:
     return UserOut.of(herald.users.get_user(db, user_id))
 
 
 @router.patch("/{user_id}", response_model=UserOut)
 def update_user(
-    user_id: int, body: UserPatch, herald: HeraldDep, db: SessionDep, actor: CurrentActor
+    user_id: ResourceId, body: UserPatch, herald: HeraldDep, db: SessionDep, actor: CurrentActor
 ) -> UserOut:
     user = herald.users.update_user(
         db,

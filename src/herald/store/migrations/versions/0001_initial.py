@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 22:38:29.735865
+Create Date: 2026-11-27 00:34:17.556058
 """
 
 from __future__ import annotations
@@ -82,6 +82,28 @@ def upgrade() -> None:
     with op.batch_alter_table("audit_log", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_audit_log_action"), ["action"], unique=False)
         batch_op.create_index(batch_op.f("ix_audit_log_occurred_at"), ["occurred_at"], unique=False)
+
+    op.create_table(
+        "idempotency_keys",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("principal", sa.String(length=64), nullable=False),
+        sa.Column("key", sa.String(length=255), nullable=False),
+        sa.Column("fingerprint", sa.String(length=64), nullable=False),
+        sa.Column("method", sa.String(length=8), nullable=False),
+        sa.Column("path", sa.String(length=500), nullable=False),
+        sa.Column("status_code", sa.Integer(), nullable=True),
+        sa.Column("response_headers", sa.JSON(), nullable=True),
+        sa.Column("response_body", sa.LargeBinary(), nullable=True),
+        sa.Column("created_at", herald.store.base.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("locked_until", herald.store.base.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", herald.store.base.UtcDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_idempotency_keys")),
+        sa.UniqueConstraint("principal", "key", name=op.f("uq_idempotency_keys_principal_key")),
+    )
+    with op.batch_alter_table("idempotency_keys", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_idempotency_keys_expires_at"), ["expires_at"], unique=False
+        )
 
     op.create_table(
         "integrations",
@@ -181,6 +203,25 @@ def upgrade() -> None:
         sa.Column("last_login_at", herald.store.base.UtcDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
         sa.UniqueConstraint("email", name=op.f("uq_users_email")),
+    )
+    op.create_table(
+        "webhook_cursors",
+        sa.Column("source", sa.String(length=32), nullable=False),
+        sa.Column("position", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("updated_at", herald.store.base.UtcDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("source", name=op.f("pk_webhook_cursors")),
+    )
+    op.create_table(
+        "webhook_subscriptions",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("url", sa.String(length=2000), nullable=False),
+        sa.Column("description", sa.String(length=200), nullable=False),
+        sa.Column("events", sa.JSON(), nullable=False),
+        sa.Column("encrypted_secret", sa.Text(), nullable=False),
+        sa.Column("is_active", sa.Boolean(), nullable=False),
+        sa.Column("created_at", herald.store.base.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", herald.store.base.UtcDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_webhook_subscriptions")),
     )
     op.create_table(
         "workers",
@@ -340,6 +381,60 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("integration_id", name=op.f("pk_rate_buckets")),
     )
     op.create_table(
+        "webhook_deliveries",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("subscription_id", sa.Integer(), nullable=False),
+        sa.Column("event_id", sa.String(length=100), nullable=False),
+        sa.Column("event_type", sa.String(length=32), nullable=False),
+        sa.Column("payload", sa.JSON(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("next_attempt_at", herald.store.base.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("last_status_code", sa.Integer(), nullable=True),
+        sa.Column("last_error", sa.String(length=500), nullable=True),
+        sa.Column("created_at", herald.store.base.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("delivered_at", herald.store.base.UtcDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["subscription_id"],
+            ["webhook_subscriptions.id"],
+            name=op.f("fk_webhook_deliveries_subscription_id_webhook_subscriptions"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_webhook_deliveries")),
+        sa.UniqueConstraint(
+            "subscription_id",
+            "event_id",
+            name=op.f("uq_webhook_deliveries_subscription_id_event_id"),
+        ),
+    )
+    with op.batch_alter_table("webhook_deliveries", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_webhook_deliveries_due", ["status", "next_attempt_at"], unique=False
+        )
+
+    op.create_table(
+        "whatsapp_template_caches",
+        sa.Column("integration_id", sa.Integer(), nullable=False),
+        sa.Column("waba_id", sa.String(length=64), nullable=False),
+        sa.Column("templates", sa.JSON(), nullable=True),
+        sa.Column("is_complete", sa.Boolean(), nullable=False),
+        sa.Column("fetched_at", herald.store.base.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("attempted_at", herald.store.base.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("error", sa.Text(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["integration_id"],
+            ["integrations.id"],
+            name=op.f("fk_whatsapp_template_caches_integration_id_integrations"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("integration_id", name=op.f("pk_whatsapp_template_caches")),
+    )
+    op.create_table(
         "campaigns",
         sa.Column(
             "id",
@@ -389,6 +484,32 @@ def upgrade() -> None:
     with op.batch_alter_table("campaigns", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_campaigns_start_at"), ["start_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_campaigns_status"), ["status"], unique=False)
+
+    op.create_table(
+        "webhook_attempts",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column(
+            "delivery_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("at", herald.store.base.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("status_code", sa.Integer(), nullable=True),
+        sa.Column("error", sa.String(length=500), nullable=True),
+        sa.Column("duration_ms", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["delivery_id"],
+            ["webhook_deliveries.id"],
+            name=op.f("fk_webhook_attempts_delivery_id_webhook_deliveries"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_webhook_attempts")),
+    )
+    with op.batch_alter_table("webhook_attempts", schema=None) as batch_op:
+        batch_op.create_index("ix_webhook_attempts_delivery", ["delivery_id", "id"], unique=False)
 
     op.create_table(
         "campaign_counters",
@@ -623,6 +744,14 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("messages", schema=None) as batch_op:
         batch_op.create_index(
+            "ix_messages_campaign_error",
+            ["campaign_id", "error_code", "id"],
+            unique=False,
+            sqlite_where=sa.text("error_code IS NOT NULL"),
+            postgresql_where=sa.text("error_code IS NOT NULL"),
+        )
+        batch_op.create_index("ix_messages_campaign_log", ["campaign_id", "id"], unique=False)
+        batch_op.create_index(
             "ix_messages_campaign_status", ["campaign_id", "status"], unique=False
         )
         batch_op.create_index("ix_messages_provider_id", ["provider_message_id"], unique=False)
@@ -725,6 +854,12 @@ def downgrade() -> None:
     with op.batch_alter_table("messages", schema=None) as batch_op:
         batch_op.drop_index("ix_messages_provider_id")
         batch_op.drop_index("ix_messages_campaign_status")
+        batch_op.drop_index("ix_messages_campaign_log")
+        batch_op.drop_index(
+            "ix_messages_campaign_error",
+            sqlite_where=sa.text("error_code IS NOT NULL"),
+            postgresql_where=sa.text("error_code IS NOT NULL"),
+        )
 
     op.drop_table("messages")
     with op.batch_alter_table("journey_log", schema=None) as batch_op:
@@ -749,11 +884,20 @@ def downgrade() -> None:
 
     op.drop_table("journeys")
     op.drop_table("campaign_counters")
+    with op.batch_alter_table("webhook_attempts", schema=None) as batch_op:
+        batch_op.drop_index("ix_webhook_attempts_delivery")
+
+    op.drop_table("webhook_attempts")
     with op.batch_alter_table("campaigns", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_campaigns_status"))
         batch_op.drop_index(batch_op.f("ix_campaigns_start_at"))
 
     op.drop_table("campaigns")
+    op.drop_table("whatsapp_template_caches")
+    with op.batch_alter_table("webhook_deliveries", schema=None) as batch_op:
+        batch_op.drop_index("ix_webhook_deliveries_due")
+
+    op.drop_table("webhook_deliveries")
     op.drop_table("rate_buckets")
     with op.batch_alter_table("audience_problems", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_audience_problems_audience_id_row_number"))
@@ -773,6 +917,8 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_workers_heartbeat_at"))
 
     op.drop_table("workers")
+    op.drop_table("webhook_subscriptions")
+    op.drop_table("webhook_cursors")
     op.drop_table("users")
     op.drop_table("suppressions")
     with op.batch_alter_table("provider_events", schema=None) as batch_op:
@@ -787,6 +933,10 @@ def downgrade() -> None:
 
     op.drop_table("login_failures")
     op.drop_table("integrations")
+    with op.batch_alter_table("idempotency_keys", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_idempotency_keys_expires_at"))
+
+    op.drop_table("idempotency_keys")
     with op.batch_alter_table("audit_log", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_audit_log_occurred_at"))
         batch_op.drop_index(batch_op.f("ix_audit_log_action"))
