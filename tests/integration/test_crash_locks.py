@@ -121,7 +121,7 @@ def test_batches_add_to_the_shared_counters_last(harness: EngineHarness) -> None
     for statements in batches:
         last = max(i for i, s in enumerate(statements) if "CAMPAIGN_COUNTERS" in s)
         after = [s for s in statements[last + 1 :] if not s.startswith("SELECT")]
-        # Only the campaign's completion and an integration's health may follow:
-        # rows no transaction holds while it waits for a journey or a counter.
+        # Only the campaign's own row (completion) and the integration's health
+        # row follow, always in that order, so no two batches wait on each other.
         allowed = ("UPDATE CAMPAIGNS ", "UPDATE INTEGRATIONS ")
         assert all(s.startswith(allowed) for s in after), statements[last:]

@@ -23,7 +23,7 @@ import uvicorn
 from herald.channels.http import create_client_session
 from herald.engine.worker import WorkerRunner
 from herald.services.container import Herald
-from herald.services.runtime import build_runner, worker_lease
+from herald.services.runtime import build_runner
 from herald.web.app import create_app
 
 logger = logging.getLogger(__name__)
@@ -77,7 +77,6 @@ async def running_herald(
     )
     server = _Server(config)
     async with create_client_session() as http:
-        lease = lease or worker_lease(herald.settings)
         runner = build_runner(herald, http, lease=lease) if workers else None
         if runner is not None:
             app.state.on_events_recorded = lambda: runner.wake("router")
@@ -136,7 +135,7 @@ async def serve_forever(herald: Herald, *, host: str, port: int, workers: bool) 
 async def work_forever(herald: Herald) -> None:
     """Run the workers until a stop signal; the first lets in-flight sends finish."""
     async with create_client_session() as http:
-        runner = build_runner(herald, http, lease=worker_lease(herald.settings))
+        runner = build_runner(herald, http)
         working = asyncio.create_task(runner.run())
         on_stop_signals(runner.stop, working.cancel)
         logger.info("worker %s started", runner.worker_id, extra={"worker_id": runner.worker_id})
