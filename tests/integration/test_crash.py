@@ -19,6 +19,9 @@ so 20,000 contacts take five minutes or more; CI runs 5,000 (about two).
 On an overloaded machine statuses can come after a delivery window closes,
 sending more contacts down the fallback or to ``undeliverable``: correct,
 so the test asserts the invariants, not the share of each outcome.
+The cluster holds about 40 PostgreSQL connections (five workers and the web
+receiver, each with its pool): a server whose ``max_connections`` is shared
+with other test runs must leave that many free, or a worker fails to start.
 """
 
 from __future__ import annotations

@@ -182,9 +182,10 @@ def write_counters(session: Session, counters: dict[tuple[int, str], int]) -> No
     """Add a batch's counter deltas: the last write of its transaction, always.
 
     Every worker adds to the same few counter rows, so their locks are the
-    one thing all batches share. Taken last, right before the commit, they
-    are held for moments, and a transaction holding them never waits for
-    another lock: taken earlier, a batch holding them could wait for a
+    one thing all batches share. Taken last, right before the commit (only a
+    campaign's completion or an integration's health may follow), they are
+    held for moments, and a transaction holding them never waits for a
+    journey: taken earlier, a batch holding them could wait for a
     journey the router holds while another batch, holding that journey's
     neighbours since its claim, waits for the counters — a deadlock.
     """
