@@ -121,6 +121,15 @@ class Settings(BaseSettings):
         ge=0,
         description="Processes that validate a large upload; 0 means one per CPU core.",
     )
+    worker_lease_seconds: float = Field(
+        default=300.0,
+        ge=1,
+        description=(
+            "Real seconds a worker holds the journeys it claimed. A worker that dies is "
+            "replaced on its journeys once this has passed; keep it well above the time "
+            "one batch takes, or a slow worker loses its journeys to another."
+        ),
+    )
 
     clock_speedup: float = Field(
         default=1.0,

@@ -36,7 +36,7 @@ class Scale:
         return self.name == "full"
 
 
-QUICK = Scale("quick", contacts=120, outage_seconds=3.0, workers=2, webhook_callbacks=2_000)
+QUICK = Scale("quick", contacts=120, outage_seconds=3.0, workers=2, webhook_callbacks=500)
 FULL = Scale("full", contacts=2_000, outage_seconds=20.0, workers=3, webhook_callbacks=20_000)
 
 
@@ -60,7 +60,7 @@ def report(scale: Scale) -> Iterator[Report]:
     target = os.environ.get("HERALD_RELIABILITY_REPORT")
     if target and collected.cases:
         path = Path(target)
-        existing = json.loads(path.read_text()) if path.exists() else {}
+        existing = json.loads(path.read_text() or "{}") if path.exists() else {}
         existing.setdefault(scale.name, {}).update(collected.cases)
         path.write_text(json.dumps(existing, indent=2, sort_keys=True, default=str) + "\n")
 

@@ -34,7 +34,7 @@ from herald.services.campaigns import CampaignServices
 from herald.services.container import Herald
 from herald.services.demo import demo_csv, integration_settings
 from herald.settings import Settings
-from herald.store.journeys import JOURNEYS, MESSAGES
+from herald.store.journeys import JOURNEY_LOG, JOURNEYS, MESSAGES
 
 REPO = Path(__file__).parents[2]
 SMS_TEXT = "Hi {{name|there}}, a reminder of your appointment on {{appointment_date}}."
@@ -176,7 +176,8 @@ class Invariants:
 
 
 def invariants(herald: Herald, campaign_id: int, sandbox: ProcessSandbox) -> Invariants:
-    sends = sandbox.get("/_sandbox/log")["sends"]
+    log = sandbox.get("/_sandbox/log")
+    sends = log["sends"]
     keys = Counter(send["correlation_key"] for send in sends if send["correlation_key"])
     with herald.sessions() as session:
         progress = CampaignServices(herald.clock).progress(session, campaign_id)
@@ -206,6 +207,7 @@ def invariants(herald: Herald, campaign_id: int, sandbox: ProcessSandbox) -> Inv
         duplicate_keys={key: count for key, count in keys.items() if count > 1},
         messages_by_status=dict(statuses),
         herald_keys_sent=int(herald_keys or 0),
+        extra={"sandbox_webhooks_failed": log["summary"].get("webhooks_failed", 0)},
     )
 
 
@@ -263,3 +265,14 @@ class WorkerProcess:
 
     def log_text(self) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+
+def log_kinds(herald: Herald, campaign_id: int) -> dict[str, int]:
+    """Timeline entries by kind: what the user sees happened to the contacts."""
+    with herald.sessions() as session:
+        rows = session.execute(
+            select(JOURNEY_LOG.c.kind, func.count())
+            .where(JOURNEY_LOG.c.campaign_id == campaign_id)
+            .group_by(JOURNEY_LOG.c.kind)
+        ).all()
+    return {kind: count for kind, count in rows}

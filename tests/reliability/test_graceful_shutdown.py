@@ -44,7 +44,7 @@ LATENCY_MS = 400  # every send is in flight this long: SIGTERM lands mid-send
 def test_sigterm_finishes_in_flight_sends_and_claims_nothing_new(
     pg_url: str, tmp_path: Path, scale: Scale, report: Report
 ) -> None:
-    contacts = max(300, scale.contacts)
+    contacts = 1_000 if scale.is_full else 300
     scenario = Scenario(seed=5, whatsapp=ChannelScenario(latency_ms=LATENCY_MS))
     herald = create_herald(pg_url, tmp_path)
     try:
@@ -91,7 +91,7 @@ def test_sigterm_finishes_in_flight_sends_and_claims_nothing_new(
                 phoned = contacts - contacts // 25  # every 25th contact has only an email
                 wait_for(
                     lambda: messages_by_status(herald, campaign).get("accepted", 0) >= phoned,
-                    timeout=120,
+                    timeout=300,
                     what="the second worker to send the rest",
                 )
                 second.signal(signal.SIGTERM)

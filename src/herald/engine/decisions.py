@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from herald.channels.base import InboundMessage
@@ -32,6 +32,7 @@ from herald.channels.codec import event_to_json
 from herald.domain.agents import AgentDecision, never_silent
 from herald.domain.channels import CHANNEL_OF_KIND, Channel
 from herald.domain.conversations import AgentStatus, Author, ConversationStatus, ReplyStatus
+from herald.engine.journey_store import wake_journeys
 from herald.engine.reply_content import (
     email_subject,
     email_threading,
@@ -48,7 +49,6 @@ from herald.store.conversation_work import (
 )
 from herald.store.conversations import CONVERSATIONS, ConversationRecord
 from herald.store.inbox import insert_new_events
-from herald.store.journeys import JOURNEYS
 
 logger = logging.getLogger(__name__)
 KIND_OF_CHANNEL = {channel: kind for kind, channel in CHANNEL_OF_KIND.items()}
@@ -213,12 +213,7 @@ def feed_journey_opt_outs(
         return
     rows = [_opt_out_event(conversation, now) for conversation in with_journeys]
     journey_ids = sorted({c.journey_id for c in with_journeys if c.journey_id is not None})
-    session.execute(
-        update(JOURNEYS)
-        .where(JOURNEYS.c.id.in_(journey_ids))
-        .where(or_(JOURNEYS.c.due_at.is_(None), JOURNEYS.c.due_at > now))
-        .values(due_at=now)
-    )
+    wake_journeys(session, journey_ids, now)
     insert_new_events(session, rows)
 
 

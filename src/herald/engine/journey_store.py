@@ -17,7 +17,9 @@ from typing import Any, cast
 
 from sqlalchemy import (
     CursorResult,
+    and_,
     bindparam,
+    case,
     func,
     insert,
     literal_column,
@@ -142,7 +144,6 @@ class BatchWrite:
     retried_messages: list[dict[str, Any]]
     message_results: list[dict[str, Any]]
     log: list[dict[str, Any]]
-    counters: dict[tuple[int, str], int]
     processed_event_ids: list[int]
 
 
@@ -168,7 +169,6 @@ def write_batch(
         _apply_message_results(session, write.message_results)
     if write.log:
         session.execute(insert(JOURNEY_LOG), write.log)
-    add_to_counters(session, write.counters)
     if write.processed_event_ids:
         session.execute(
             update(PROVIDER_EVENTS)
@@ -176,6 +176,20 @@ def write_batch(
             .values(processed_at=now)
         )
     _write_journeys(session, write.journeys, owner, now, release=release)
+
+
+def write_counters(session: Session, counters: dict[tuple[int, str], int]) -> None:
+    """Add a batch's counter deltas: the last write of its transaction, always.
+
+    Every worker adds to the same few counter rows, so their locks are the
+    one thing all batches share. Taken last, right before the commit (only a
+    campaign's completion or an integration's health may follow), they are
+    held for moments, and a transaction holding them never waits for a
+    journey: taken earlier, a batch holding them could wait for a
+    journey the router holds while another batch, holding that journey's
+    neighbours since its claim, waits for the counters — a deadlock.
+    """
+    add_to_counters(session, counters)
 
 
 def _mark_retries(session: Session, rows: list[dict[str, Any]]) -> None:
@@ -279,6 +293,41 @@ def _write_journeys(
         raise LeaseLostError(f"{len(rows) - result.rowcount} journeys were taken over")
     if release:
         _wake_for_waiting_events(session, [row["b_id"] for row in rows], now)
+
+
+def wake_journeys(session: Session, journey_ids: Sequence[int], now: datetime) -> None:
+    """Make journeys due now so the journey worker applies their new events.
+
+    Every listed row is updated, even one that looks due already: the
+    update's row lock is what orders this wake-up against a worker that
+    claims the journey or releases it (see :func:`_wake_for_waiting_events`).
+    A journey skipped because it was due could be claimed, and released with
+    a far timer, before the caller's events were visible to that worker; the
+    events then waited for the timer. A journey already due and free keeps
+    its place in the queue.
+
+    The rows are locked in id order first: an ``UPDATE ... WHERE id IN``
+    locks rows in whatever order its scan meets them, while journey workers
+    write their batches in id order, and two transactions taking the same
+    rows in opposite orders deadlock.
+    """
+    ids = sorted(set(journey_ids))
+    if not ids:
+        return
+    session.execute(
+        select(JOURNEYS.c.id)
+        .where(JOURNEYS.c.id.in_(ids))
+        .order_by(JOURNEYS.c.id)
+        .with_for_update()
+    )
+    keeps_place = and_(
+        JOURNEYS.c.due_at.is_not(None), JOURNEYS.c.due_at <= now, JOURNEYS.c.lease_owner.is_(None)
+    )
+    session.execute(
+        update(JOURNEYS)
+        .where(JOURNEYS.c.id.in_(ids))
+        .values(due_at=case((keeps_place, JOURNEYS.c.due_at), else_=now))
+    )
 
 
 def _wake_for_waiting_events(session: Session, journey_ids: list[int], now: datetime) -> None:

@@ -228,7 +228,6 @@ class JourneyWorker(Worker):
             retried_messages=effects.retried_messages,
             message_results=effects.message_results,
             log=effects.log,
-            counters=dict(effects.counters),
             processed_event_ids=processed_event_ids,
         )
         store.write_batch(session, write, self._owner, effects.now, release=release)
@@ -236,6 +235,7 @@ class JourneyWorker(Worker):
             self._on_sends(session, effects.recorded_sends)
         if effects.replies and self._on_replies is not None:
             self._on_replies(session, effects.replies)
+        store.write_counters(session, dict(effects.counters))
         if effects.completed_campaigns:
             complete_finished_campaigns(session, effects.completed_campaigns, effects.now)
         return Stage(journeys, effects.runtimes, effects.suppressed, sends)

@@ -26,7 +26,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from herald.channels.base import DeliveryUpdate, InboundMessage
@@ -34,6 +34,7 @@ from herald.channels.codec import event_from_json
 from herald.clock import Clock
 from herald.domain.campaign_progress import ReplyCandidate, choose_reply_campaign
 from herald.domain.ids import CampaignId
+from herald.engine.journey_store import wake_journeys
 from herald.engine.keys import parse_message_key
 from herald.engine.worker import Worker
 from herald.store.database import urgent_writes
@@ -249,11 +250,4 @@ def _save_routes(session: Session, routed: list[_Routed], now: datetime) -> None
 
 def _wake(session: Session, journey_ids: set[int | None], now: datetime) -> None:
     """Make journeys due now so the journey worker applies their events."""
-    woken = sorted(journey_id for journey_id in journey_ids if journey_id is not None)
-    if woken:
-        session.execute(
-            update(JOURNEYS)
-            .where(JOURNEYS.c.id.in_(woken))
-            .where(or_(JOURNEYS.c.due_at.is_(None), JOURNEYS.c.due_at > now))
-            .values(due_at=now)
-        )
+    wake_journeys(session, [jid for jid in journey_ids if jid is not None], now)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import hmac
 import time
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import Response
@@ -69,20 +70,33 @@ class DatabaseCollector(Collector):
 
 
 def _families(figures: Figures) -> Iterator[Metric]:
-    sent = CounterMetricFamily(
-        "herald_sends", "Messages sent (accepted or outcome unknown).", labels=["channel"]
+    yield from _message_families(figures)
+    yield from _journey_families(figures)
+    yield from _queue_families(figures)
+    yield from _state_families(figures)
+
+
+def _labelled(family: CounterMetricFamily | GaugeMetricFamily, values: dict[Any, int]) -> Metric:
+    for labels, value in sorted(values.items()):
+        family.add_metric(list(labels) if isinstance(labels, tuple) else [labels], value)
+    return family
+
+
+def _message_families(figures: Figures) -> Iterator[Metric]:
+    yield _labelled(
+        CounterMetricFamily(
+            "herald_sends", "Messages sent (accepted or outcome unknown).", labels=["channel"]
+        ),
+        figures.sent_by_channel,
     )
-    for channel, count in sorted(figures.sent_by_channel.items()):
-        sent.add_metric([channel], count)
-    yield sent
-    failures = CounterMetricFamily(
-        "herald_send_failures",
-        "Provider refusals and failed delivery statuses, by provider and error code.",
-        labels=["provider", "code"],
+    yield _labelled(
+        CounterMetricFamily(
+            "herald_send_failures",
+            "Provider refusals and failed delivery statuses, by provider and error code.",
+            labels=["provider", "code"],
+        ),
+        figures.failures,
     )
-    for (provider, code), count in sorted(figures.failures.items()):
-        failures.add_metric([provider, code], count)
-    yield failures
     yield CounterMetricFamily(
         "herald_deliveries", "Journey steps delivered or read.", value=figures.deliveries
     )
@@ -92,18 +106,24 @@ def _families(figures: Figures) -> Iterator[Metric]:
         value=figures.fallback_sends,
     )
     yield CounterMetricFamily("herald_replies", "Replies that reached a journey.", figures.replies)
-    outcomes = CounterMetricFamily(
-        "herald_journey_outcomes", "Contacts that finished their journey.", labels=["outcome"]
+
+
+def _journey_families(figures: Figures) -> Iterator[Metric]:
+    yield _labelled(
+        CounterMetricFamily(
+            "herald_journey_outcomes", "Contacts that finished their journey.", labels=["outcome"]
+        ),
+        figures.outcomes,
     )
-    for outcome, count in sorted(figures.outcomes.items()):
-        outcomes.add_metric([outcome], count)
-    yield outcomes
-    steps = GaugeMetricFamily(
-        "herald_journey_steps", "Journey steps by current status.", labels=["status"]
+    yield _labelled(
+        GaugeMetricFamily(
+            "herald_journey_steps", "Journey steps by current status.", labels=["status"]
+        ),
+        figures.steps_by_status,
     )
-    for status, count in sorted(figures.steps_by_status.items()):
-        steps.add_metric([status], count)
-    yield steps
+
+
+def _queue_families(figures: Figures) -> Iterator[Metric]:
     yield GaugeMetricFamily(
         "herald_queue_due_journeys",
         "Journeys due and waiting for a worker.",
@@ -124,10 +144,13 @@ def _families(figures: Figures) -> Iterator[Metric]:
         "Age of the oldest provider event not yet routed.",
         value=figures.oldest_unrouted_seconds,
     )
-    campaigns = GaugeMetricFamily("herald_campaigns", "Campaigns by status.", labels=["status"])
-    for status, count in sorted(figures.campaigns_by_status.items()):
-        campaigns.add_metric([status], count)
-    yield campaigns
+
+
+def _state_families(figures: Figures) -> Iterator[Metric]:
+    yield _labelled(
+        GaugeMetricFamily("herald_campaigns", "Campaigns by status.", labels=["status"]),
+        figures.campaigns_by_status,
+    )
     health = GaugeMetricFamily(
         "herald_integration_healthy",
         "1 when an integration is healthy or not yet checked, 0 when degraded or unhealthy.",

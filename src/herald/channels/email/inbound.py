@@ -95,7 +95,7 @@ class ParsedReply:
 def load_json_object(raw_body: bytes, what: str) -> dict[str, Any]:
     try:
         data = json.loads(raw_body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except ValueError as exc:  # not JSON, not UTF-8, or a number too long to read
         raise ValidationError(f"{what}: body is not JSON: {exc}", field="body") from exc
     if not isinstance(data, dict):
         raise ValidationError(f"{what}: body must be a JSON object", field="body")
@@ -113,10 +113,15 @@ def text_field(data: Mapping[str, Any], name: str, *, required: bool = False) ->
     return value
 
 
-def normalize_ids(*values: str) -> list[str]:
-    """Message-IDs from header values, each in angle brackets, in order, once."""
+def normalize_ids(*values: object) -> list[str]:
+    """Message-IDs from header values, each in angle brackets, in order, once.
+
+    A header with undecodable bytes comes out of the email parser as a
+    ``Header`` object rather than text, hence the ``str``.
+    """
     ids: list[str] = []
-    for value in values:
+    for raw in values:
+        value = str(raw)
         found = _ANGLE_ID.findall(value)
         if not found and value.strip() and " " not in value.strip():
             found = [f"<{value.strip().strip('<>')}>"]

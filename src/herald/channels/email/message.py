@@ -83,9 +83,13 @@ def parse_recipient(to: str) -> Recipient:
     return Recipient(result.normalized, result.normalized, needs_smtputf8=True)
 
 
-def one_line(text: str) -> str:
-    """Collapse control characters (CR, LF, tabs...) and runs of spaces into one space."""
-    return " ".join(_CONTROL.sub(" ", text).split())
+def one_line(text: object) -> str:
+    """Collapse control characters (CR, LF, tabs...) and runs of spaces into one space.
+
+    Takes any header value: one with undecodable bytes comes out of the email
+    parser as a ``Header`` object rather than text.
+    """
+    return " ".join(_CONTROL.sub(" ", str(text)).split())
 
 
 def check_message_id(value: str, *, field: str) -> str:

@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import csv
 import io
+from collections import deque
 from collections.abc import Iterable, Iterator
+from itertools import chain, islice
 from typing import BinaryIO, NamedTuple
 
 from herald.domain.audience.columns import contact_role
@@ -26,6 +28,11 @@ CHUNK_BYTES = 64 * 1024
 DELIMITERS = (",", ";", "\t")
 SNIFF_LINES = 50
 """Lines of the first chunk used to choose the delimiter."""
+MAX_LINE_CHARACTERS = 1024 * 1024
+"""A line longer than this is refused: no spreadsheet row is, and reading one
+whole would let a file without line breaks take memory without bound."""
+MAX_COLUMNS = 1_000
+"""A header with more columns is refused before any row is read."""
 
 
 class RawRecord(NamedTuple):
@@ -71,6 +78,11 @@ class SpreadsheetReader:
             raise UnreadableFileError(
                 f"The header (row {header.row}) is broken: {header.quote_error}"
             )
+        if len(header.fields) > MAX_COLUMNS:
+            raise UnreadableFileError(
+                f"The header (row {header.row}) has {len(header.fields):,} columns; Herald "
+                f"reads at most {MAX_COLUMNS:,}. Keep the columns you need and upload again."
+            )
         self.header_row = header.row
         self.header: tuple[str, ...] = tuple(header.fields)
 
@@ -95,37 +107,50 @@ class SpreadsheetReader:
         """Data records after the header, blank rows skipped (but counted in ``blank_rows``)."""
         return self._records
 
-    def _read(self, lines: Iterator[str]) -> Iterator[RawRecord]:
-        consumed: list[str] = []
+    def _read(self, chunks: Iterator[list[str]]) -> Iterator[RawRecord]:
+        """Records with their text. The parser takes lines straight from the chunks'
+        lists; each record's text is found again from the parser's line count, so
+        no Python code runs per line, only per record."""
+        held: deque[list[str]] = deque()
 
-        def remember(source: Iterator[str]) -> Iterator[str]:
-            for line in source:
-                consumed.append(line)
-                yield line
+        def hold(source: Iterator[list[str]]) -> Iterator[list[str]]:
+            for lines in source:
+                held.append(lines)
+                yield lines
 
-        parser = csv.reader(remember(lines), delimiter=self.delimiter, strict=True)
-        row = 0
+        parser = csv.reader(
+            chain.from_iterable(hold(chunks)), delimiter=self.delimiter, strict=True
+        )
+        row = done = offset = 0  # lines read for earlier records; lines before held[0]
         while True:
+            error = None
             try:
                 fields = next(parser)
             except StopIteration:
                 return
             except csv.Error as exc:
-                row += 1
-                yield RawRecord(row, [], _take(consumed), _explain(exc, row))
-                continue
+                error, fields = exc, []
             row += 1
-            original = _take(consumed)
+            while offset + len(held[0]) <= done:
+                offset += len(held.popleft())
+            end = parser.line_num
+            first, start = held[0], done - offset
+            if end == done + 1 and start < len(first):
+                text = first[start]  # the common record: one line
+            else:
+                text = "".join(islice(chain.from_iterable(held), start, end - offset))
+            done = end
+            original = _without_line_end(text)
+            if error is not None:
+                yield RawRecord(row, [], original, _explain(error, row))
+                continue
             if not fields or (not fields[0].strip() and not "".join(fields).strip()):
                 self.blank_rows += 1
                 continue
             yield RawRecord(row, fields, original)
 
 
-def _take(consumed: list[str]) -> str:
-    """The text of the record just parsed, without its line break."""
-    text = consumed[0] if len(consumed) == 1 else "".join(consumed)
-    consumed.clear()
+def _without_line_end(text: str) -> str:
     if text.endswith("\r\n"):
         return text[:-2]
     if text.endswith(("\n", "\r")):
@@ -151,20 +176,38 @@ def _explain(exc: csv.Error, row: int) -> str:
     )
 
 
-def _split_lines(first: str, rest: Iterator[str], separator: str) -> Iterator[str]:
-    """Lines with their terminators, across chunk boundaries.
+def _split_lines(first: str, rest: Iterator[str], separator: str) -> Iterator[list[str]]:
+    """Lines with their terminators, a list per decoded chunk, across chunk boundaries.
 
     Splitting only on the one separator (``\\n``, which also ends ``\\r\\n``) keeps
     other characters that :meth:`str.splitlines` would break on inside cells.
     """
     carry = ""
+    lines = 0
     for text in _prepend(first, rest):
         parts = (carry + text).split(separator)
         carry = parts.pop()
-        for part in parts:
-            yield part + separator
+        if parts:
+            # One C-level pass over the chunk's lengths, not Python code per line.
+            if max(map(len, parts)) > MAX_LINE_CHARACTERS:
+                too_long = next(
+                    i for i, part in enumerate(parts) if len(part) > MAX_LINE_CHARACTERS
+                )
+                _check_line_length(parts[too_long], lines + too_long + 1)
+            lines += len(parts)
+            yield [part + separator for part in parts]
+        _check_line_length(carry, lines + 1)
     if carry:
-        yield carry
+        yield [carry]
+
+
+def _check_line_length(line: str, number: int) -> None:
+    if len(line) > MAX_LINE_CHARACTERS:
+        raise UnreadableFileError(
+            f"Line {number} is longer than {MAX_LINE_CHARACTERS:,} characters: the file has "
+            "no line breaks where rows should end, or is not a spreadsheet. Export it "
+            "again as CSV and upload again."
+        )
 
 
 def _prepend(first: str, rest: Iterator[str]) -> Iterator[str]:

@@ -88,6 +88,11 @@ async def handle(
         result = await run_in_threadpool(_in_session, herald, use_case, incoming)
     except HeraldError as exc:
         return refusal(exc, request.url.path)
+    except RecursionError:
+        # JSON nested thousands of levels deep exhausts the parser's stack:
+        # hostile or broken, never a provider's real payload.
+        too_deep = ValidationError("the body is nested too deeply to read", field="body")
+        return refusal(too_deep, request.url.path)
     except ClientDisconnect:
         # The provider gave up before sending the whole body; it will retry,
         # and nothing was stored from the partial request.
