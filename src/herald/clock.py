@@ -7,7 +7,7 @@ run a seven-day follow-up in milliseconds.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 
@@ -43,3 +43,16 @@ class CompressedClock:
 
     def now(self) -> datetime:
         return self.epoch + (datetime.now(UTC) - self.epoch) * self.speedup
+
+
+def real_time_span(clock: Clock, real: timedelta) -> timedelta:
+    """How much of ``clock``'s time passes during ``real`` wall-clock time.
+
+    Durations that guard work in flight (a worker's lease on the journeys it
+    is sending) are meant in real time: a provider call takes the same
+    seconds whatever the clock says. On a sped-up clock they must be
+    stretched, or a lease would run out while its send is still on the wire.
+    """
+    if isinstance(clock, CompressedClock):
+        return real * clock.speedup
+    return real

@@ -121,6 +121,15 @@ class Settings(BaseSettings):
         ge=0,
         description="Processes that validate a large upload; 0 means one per CPU core.",
     )
+    worker_lease_seconds: float = Field(
+        default=300.0,
+        ge=1,
+        description=(
+            "Real seconds a worker holds the journeys it claimed. A worker that dies is "
+            "replaced on its journeys once this has passed; keep it well above the time "
+            "one batch takes, or a slow worker loses its journeys to another."
+        ),
+    )
 
     clock_speedup: float = Field(
         default=1.0,
@@ -133,6 +142,16 @@ class Settings(BaseSettings):
     clock_epoch: datetime | None = Field(
         default=None,
         description="Moment from which a sped-up clock runs fast; give every process the same.",
+    )
+
+    whatsapp_templates_ttl_seconds: int = Field(
+        default=3600,
+        ge=0,
+        le=7 * 86400,
+        description=(
+            "How long a WhatsApp integration's fetched template list is used before pages "
+            "fetch it again; 0 fetches on every page that shows it."
+        ),
     )
 
     log_format: Literal["text", "json"] = Field(

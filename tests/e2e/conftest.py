@@ -23,6 +23,7 @@ import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from herald.channels.sandbox.process import ProcessSandbox
+from herald.channels.sandbox.scenario import Scenario, ScriptedRule
 from herald.cli.server import running_herald
 from herald.clock import CompressedClock
 from herald.services.container import Herald
@@ -122,7 +123,7 @@ def live_herald(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveHerald
     thread = threading.Thread(target=_serve, args=(herald, ready, stop), daemon=True)
     thread.start()
     url = ready.result(timeout=60)
-    scenario = demo_scenario(url, speedup=speedup, seed=11)
+    scenario = _with_unreachable_whatsapp(demo_scenario(url, speedup=speedup, seed=11))
     with ProcessSandbox(scenario) as sandbox:
         with herald.sessions() as session:
             for name, (kind, values) in integration_settings(sandbox.base_url, url).items():
@@ -131,6 +132,15 @@ def live_herald(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveHerald
     stop.set()
     thread.join(timeout=30)
     herald.close()
+
+
+def _with_unreachable_whatsapp(scenario: Scenario) -> Scenario:
+    """Kofi Mensah's Ghanaian number in the messy sample is one WhatsApp cannot
+    reach (131026), so a campaign built from that sample always has a failure
+    to look at, whatever the random draws."""
+    rules = [ScriptedRule(match="+233", fail="131026"), *scenario.whatsapp.rules]
+    whatsapp = scenario.whatsapp.model_copy(update={"rules": rules})
+    return scenario.model_copy(update={"whatsapp": whatsapp})
 
 
 @pytest.fixture

@@ -80,8 +80,9 @@ def compose_primary(page: Page) -> None:
     page.get_by_role("button", name="+ Add parameter").click()
     expect(page.locator("#primary-param-1")).to_have_value("full_name")
     page.locator("#primary-param-2").select_option("appointment_date")
-    expect(page.locator("#preview .template-parameters li")).to_have_text(
-        ["Alex Doe", "2024-09-12"]
+    # The account's template list knows the template: the preview shows its body filled in.
+    expect(page.locator("#preview [data-template-text]")).to_have_text(
+        "Hi Alex Doe, this is a reminder of your appointment on 2024-09-12. Reply YES to confirm."
     )
 
 
@@ -137,7 +138,7 @@ def test_build_and_launch_a_campaign_in_the_browser(page: Page, live_herald: Liv
     expect(page.locator("#section-primary")).to_be_hidden()
     page.get_by_role("tab", name="Fallback 1").press("ArrowLeft")
     expect(page.locator("#section-primary")).to_be_visible()
-    expect(page.locator("#preview .template-parameters li").first).to_have_text("Kofi Mensah")
+    expect(page.locator("#preview [data-template-text]")).to_contain_text("Hi Kofi Mensah,")
     expect(page.locator("[data-step-findings]")).to_have_text("No problem found in this step.")
 
     # The step indicator saves unsaved changes before it moves on.

@@ -7,6 +7,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import Engine, func, select
 
 from herald.domain.audience.pipeline import AudienceCheck
@@ -280,16 +282,52 @@ def test_an_audience_being_imported_cannot_be_used_yet(engine: Engine) -> None:
 
 
 def test_a_failed_batch_write_reaches_the_import(engine: Engine) -> None:
-    from herald.domain.audience.pipeline import RowOutcome, RowStatus
-    from herald.domain.ids import AudienceId
+    from herald.domain.audience.pipeline import SettledBatch
+    from herald.services.audience_preparation import PreparedRows, RowTarget, stored_form
     from herald.services.audience_writer import AudienceWriter
+    from herald.store.audience_rows import contact_row
+    from herald.store.bulk import uses_copy
 
-    outcome = RowOutcome(2, RowStatus.ADDED, "+12025550101", None, {}, "+12025550101", ())
+    target = RowTarget(404, as_copy_text=uses_copy(engine))  # no audience 404
+
+    def batch() -> SettledBatch[PreparedRows]:
+        row = contact_row(404, 2, "+12025550101", None, None, "{}", "+12025550101")
+        return SettledBatch(PreparedRows([stored_form(target)(row)], {}, {}), [])
+
     refused = engine.dialect.dbapi.IntegrityError
-    with pytest.raises(refused), AudienceWriter(engine, AudienceId(404), []) as writer:
-        writer.add(outcome)  # no audience 404: the foreign key refuses the batch
+    with pytest.raises(refused), AudienceWriter(engine, target) as writer:
+        writer.add(batch())  # the foreign key refuses the write
         writer.flush()
-    with pytest.raises(ValueError, match="first"), AudienceWriter(engine, AudienceId(404), []) as w:
-        w.add(outcome)
+    with pytest.raises(ValueError, match="first"), AudienceWriter(engine, target) as w:
+        w.add(batch())
         w.flush()
         raise ValueError("first")
+
+
+COPY_TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"))
+
+
+def test_copy_lines_store_every_value_exactly(engine: Engine, samples_dir: Path) -> None:
+    from herald.store.audience_rows import PROBLEM_COLUMNS, copy_line
+    from herald.store.bulk import copy_lines, uses_copy
+
+    if not uses_copy(engine):
+        with engine.begin() as connection, pytest.raises(ValueError, match="PostgreSQL"):
+            copy_lines(connection, PROBLEMS, PROBLEM_COLUMNS, ["1\t2\tx\ty\tz\tw\n"])
+        return
+    audience_id = import_messy(engine, samples_dir, FakeClock()).audience.id
+    p = PROBLEMS.c
+
+    @settings(max_examples=60, deadline=None)
+    @given(st.lists(st.tuples(st.none() | st.integers(0, 2**31 - 1), COPY_TEXT | st.none())))
+    def round_trip(values: list[tuple[int | None, str | None]]) -> None:
+        rows = [(audience_id, row, text, "code", "warning", text or "") for row, text in values]
+        with engine.connect() as connection, connection.begin() as transaction:
+            before = connection.execute(select(func.max(p.id))).scalar_one()
+            copy_lines(connection, PROBLEMS, PROBLEM_COLUMNS, [copy_line(row) for row in rows])
+            query = select(*(p[name] for name in PROBLEM_COLUMNS)).where(p.id > before)
+            stored = connection.execute(query.order_by(p.id)).all()
+            transaction.rollback()
+        assert [tuple(row) for row in stored] == rows
+
+    round_trip()

@@ -139,3 +139,25 @@ def test_settings_merge_file_then_pairs_then_environment(tmp_path: Path) -> None
     (tmp_path / "bad.yaml").write_text("a: [", encoding="utf-8")
     with pytest.raises(UnreadableFileError):
         collect_settings([], [], tmp_path / "bad.yaml", {})
+
+
+def test_templates_lists_the_whatsapp_accounts_templates(sandbox_url: str) -> None:
+    assert _add_whatsapp(sandbox_url).exit_code == 0
+    listed = _run("templates", "clinic-whatsapp", "--json")
+    assert listed.exit_code == 0, listed.output
+    data = json.loads(listed.stdout)
+    assert data["error"] is None
+    by_key = {(item["name"], item["language"]): item for item in data["templates"]}
+    assert by_key["appointment_reminder", "es"]["body_parameters"] == 2
+    assert by_key["spring_sale", "en"]["status"] == "PAUSED"
+    table = _run("templates", "clinic-whatsapp", "--refresh")
+    assert table.exit_code == 0, table.output
+    assert "appointment_reminder" in table.stdout and "APPROVED" in table.stdout
+
+
+def test_templates_that_cannot_be_fetched_fail_with_the_reason(sandbox_url: str) -> None:
+    assert _add_whatsapp(sandbox_url, token="a-wrong-token").exit_code == 0
+    failed = _run("templates", "clinic-whatsapp")
+    assert failed.exit_code == 1
+    assert "WhatsApp error 190" in failed.output
+    assert _run("templates", "no-such-integration").exit_code == 3

@@ -5,14 +5,17 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import update
 
 from herald.channels.base import DeliveryStatus
 from herald.services.campaign_audiences import audience_profile
-from herald.store.campaigns import read_counters
-from tests.support.detail_pages import PAGE, DetailWeb, build_detail_web
+from herald.store.campaigns import CampaignRow, add_to_counters, read_counters
+from tests.support.detail_pages import CSV, PAGE, DetailWeb, build_detail_web
+from tests.support.engine import reminder_journey
 
 
 @pytest.fixture
@@ -43,6 +46,21 @@ def test_a_draft_opens_in_the_builder(web: DetailWeb) -> None:
     response = web.client.get(f"/campaigns/{draft.id}", headers=PAGE, follow_redirects=False)
     assert response.status_code == 303
     assert response.headers["location"] == f"/campaigns/{draft.id}/setup"
+
+
+def test_a_scheduled_campaign_shows_its_audience_before_launch(web: DetailWeb) -> None:
+    harness = web.harness
+    audience_id = harness.import_audience(CSV)
+    with harness.herald.sessions() as session:
+        draft = harness.campaigns.create_draft(
+            session, name="Later", audience_id=audience_id, journey=reminder_journey()
+        )
+        start = (web.clock.now() + timedelta(days=2)).strftime("%Y-%m-%d %H:%M")
+        harness.campaigns.schedule(session, draft.id, local=start, timezone="UTC")
+    expected = CSV.strip().count("\n")  # one contact per line after the header
+    page = web.client.get(f"/campaigns/{draft.id}", headers=PAGE).text
+    assert "Scheduled" in page
+    assert f"<p>{expected} contacts. The download" in page
 
 
 def test_an_unknown_campaign_is_not_found(web: DetailWeb) -> None:
@@ -167,3 +185,51 @@ def test_copy_of_a_campaign_without_audience_says_so(web: DetailWeb) -> None:
     response = web.post(f"/campaigns/{draft.id}/copy")
     assert response.status_code == 409
     assert "has no audience to copy" in response.text
+
+
+def test_big_counts_are_grouped_and_long_names_kept_whole(web: DetailWeb) -> None:
+    campaign_id = web.launch()
+    long_name = "Quarterly check-up reminders for the north-east region " * 3
+    with web.harness.herald.sessions() as session:
+        session.execute(
+            update(CampaignRow)
+            .where(CampaignRow.id == campaign_id)
+            .values(name=long_name.strip(), contact_count=1_000_000)
+        )
+        add_to_counters(
+            session,
+            {(campaign_id, "outcome:delivered"): 999_999, (campaign_id, "funnel:sent"): 1_000_000},
+        )
+        session.commit()
+    html = web.client.get(f"/campaigns/{campaign_id}", headers=PAGE).text
+    assert f'<h1 class="detail-title">{long_name.strip()}</h1>' in html
+    assert "of 1,000,000 contacts finished (99%)" in " ".join(html.split())
+    assert '<dd data-outcome="delivered">999,999</dd>' in html
+    assert 'data-funnel="sent">1,000,000</span>' in html
+
+
+@pytest.mark.parametrize("action", ["pause", "resume", "cancel", "copy"])
+def test_controls_need_a_signed_in_user(web: DetailWeb, action: str) -> None:
+    campaign_id = web.launch()
+    response = web.anonymous().post(f"/campaigns/{campaign_id}/{action}", headers=PAGE)
+    assert response.status_code == 401
+    assert web.harness.status(campaign_id) == "running"
+
+
+def test_a_scheduled_campaign_shows_its_local_start_and_can_be_paused(web: DetailWeb) -> None:
+    audience_id = web.harness.import_audience(CSV)
+    with web.harness.herald.sessions() as session:
+        draft = web.harness.campaigns.create_draft(
+            session, name="Later", audience_id=audience_id, journey=reminder_journey()
+        )
+        web.harness.campaigns.schedule(
+            session, draft.id, local="2025-03-10 09:00", timezone="Europe/Berlin"
+        )
+    html = web.client.get(f"/campaigns/{draft.id}", headers=PAGE).text
+    assert "2025-03-10 09:00 Europe/Berlin" in html
+    assert 'data-status="scheduled"' in html
+    assert "Nothing has been sent yet." in html
+    assert f'action="/campaigns/{draft.id}/pause"' in html
+    assert f'action="/campaigns/{draft.id}/cancel"' in html
+    assert web.post(f"/campaigns/{draft.id}/pause").status_code == 303
+    assert web.harness.status(draft.id) == "paused"

@@ -10,6 +10,7 @@ import pytest
 
 from herald.channels.base import DeliveryStatus
 from herald.domain.channels import IntegrationKind
+from tests.admin_pages_support import assert_clean_page
 from tests.support.detail_pages import PAGE, DetailWeb, build_detail_web
 
 NOT_ON_WHATSAPP = "The number is not registered on WhatsApp."
@@ -58,8 +59,8 @@ def test_contacts_are_listed_in_audience_order_with_their_steps(web: DetailWeb) 
     html = _get(web, f"/campaigns/{campaign_id}/activity")
     assert _journey_links(html, campaign_id) == journeys
     assert ">Alex</a>" in html and ">Priya</a>" in html
-    assert 'Primary: <span class="status-badge status-failed"' in html
-    assert 'Fallback 1: <span class="status-badge status-accepted"' in html
+    assert 'Primary: <span class="badge badge-danger" data-status="failed"' in html
+    assert 'Fallback 1: <span class="badge badge-info" data-status="accepted"' in html
     assert 'data-status="undeliverable"' in html
 
 
@@ -106,9 +107,9 @@ def test_contacts_page_with_a_cursor(web: DetailWeb) -> None:
     campaign_id, journeys = _run(web)
     first = _get(web, f"/campaigns/{campaign_id}/activity?limit=2&outcome=")
     assert _journey_links(first, campaign_id) == journeys[:2]
-    following = re.search(r'rel="next" href="([^"]+)"', first)
+    following = re.search(r'href="([^"]+)" rel="next"', first)
     assert following is not None
-    second = _get(web, following.group(1).replace("&amp;", "&") + "&limit=2")
+    second = _get(web, following.group(1).replace("&amp;", "&"))
     assert _journey_links(second, campaign_id) == journeys[2:]
     assert 'rel="next"' not in second and "First page" in second
 
@@ -124,6 +125,7 @@ def test_a_contacts_journey_step_by_step(web: DetailWeb) -> None:
     assert f"pm-{alex}-0-failed" in html  # the provider id of the failed status
     assert "Fallback 1" in html and "clinic-sms" in html
     assert html.index("Journey started") < html.index("Delivery failed")
+    assert f"/conversations?campaign_id={campaign_id}&amp;q=%2B12025550101" in html
 
 
 def test_a_journey_of_another_campaign_is_not_found(web: DetailWeb) -> None:
@@ -191,8 +193,8 @@ def test_logs_page_with_a_cursor(web: DetailWeb) -> None:
     while path is not None:
         html = _get(web, path)
         seen += _message_ids(html, campaign_id)
-        following = re.search(r'rel="next" href="([^"]+)"', html)
-        path = following.group(1).replace("&amp;", "&") + "&limit=1" if following else None
+        following = re.search(r'href="([^"]+)" rel="next"', html)
+        path = following.group(1).replace("&amp;", "&") if following else None
     assert seen == everything == sorted(everything)
 
 
@@ -230,3 +232,18 @@ def test_sms_errors_are_explained_from_the_sms_catalog(web: DetailWeb) -> None:
     html = _get(web, f"/campaigns/{campaign_id}/logs?channel=sms")
     assert "EC_UNKNOWN_SUBSCRIBER" in html
     assert "Uncatalogued provider error" not in html
+
+
+def test_every_page_follows_the_page_rules(web: DetailWeb) -> None:
+    campaign_id, (alex, _, _) = _run(web)
+    failed = web.client.get(f"/campaigns/{campaign_id}/logs", params={"status": "failed"})
+    (message_id,) = _message_ids(failed.text, campaign_id)
+    for path in (
+        f"/campaigns/{campaign_id}",
+        f"/campaigns/{campaign_id}/activity",
+        f"/campaigns/{campaign_id}/activity/{alex}",
+        f"/campaigns/{campaign_id}/logs",
+        f"/campaigns/{campaign_id}/logs/{message_id}",
+        f"/campaigns/{campaign_id}/logs?channel=fax",
+    ):
+        assert_clean_page(web.client.get(path, headers=PAGE).text)

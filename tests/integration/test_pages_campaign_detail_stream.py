@@ -82,3 +82,33 @@ def test_the_stream_follows_a_running_campaign_until_it_is_sent(
     assert last["status"] == "sent" and last["completed"] == 3
     assert 'data-funnel="delivered">2</span>' in last["html"]
     assert 'data-status="sent"' in last["html"]
+
+
+def test_a_quiet_stream_sends_keep_alive_comments(
+    web: DetailWeb, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(campaign_detail_stream, "TICK_SECONDS", 0.01)
+    monkeypatch.setattr(campaign_detail_stream, "HEARTBEAT_SECONDS", 0.03)
+    campaign_id = web.launch()
+    web.harness.settle()
+    with web.client.stream("GET", f"/campaigns/{campaign_id}/progress/stream") as response:
+        lines = response.iter_lines()
+        seen = [next(lines) for _ in range(12)]
+    assert seen[0] == "retry: 3000"
+    assert sum(line.startswith("event: progress") for line in seen) == 1  # nothing changed
+    assert ": still here" in seen
+
+
+def test_the_last_event_says_when_the_campaign_finished(web: DetailWeb) -> None:
+    campaign_id = web.launch()
+    web.harness.settle()
+    for journey_id in web.harness.journey_ids(campaign_id):
+        web.status(journey_id, 0, DeliveryStatus.DELIVERED)
+    web.harness.settle()
+    with web.client.stream("GET", f"/campaigns/{campaign_id}/progress/stream") as response:
+        events = read_events(response.iter_lines())
+    html = json.loads(events[0][1])["html"]
+    with web.harness.herald.sessions() as session:
+        finished = web.harness.campaigns.get(session, campaign_id).completed_at
+    assert finished is not None
+    assert f'Finished <time datetime="{finished.isoformat()}">' in html

@@ -19,9 +19,11 @@ from fastapi.testclient import TestClient
 from herald.channels.base import DeliveryStatus, DeliveryUpdate, ProviderFailure
 from herald.domain.channels import IntegrationKind
 from herald.engine.keys import message_key
+from herald.services.runtime import seed_default_agent
 from herald.testing import FakeClock
 from herald.web.app import create_app
 from tests.auth_support import ADMIN_EMAIL, ADMIN_PASSWORD, add_standard_users, log_in, make_herald
+from tests.support.conversations import EMAIL, ConversationHarness
 from tests.support.engine import INFOBIP, START, WHATSAPP, EngineHarness, reminder_journey
 
 PAGE = {"accept": "text/html,application/xhtml+xml"}
@@ -85,6 +87,23 @@ class DetailWeb:
 def build_detail_web(database_url: str, tmp_path: Path) -> Iterator[DetailWeb]:
     clock = FakeClock(START)
     harness = EngineHarness(make_herald(database_url, tmp_path, clock), clock)
+    yield from _serve(harness)
+
+
+def build_conversation_web(database_url: str, tmp_path: Path) -> Iterator[ConversationWeb]:
+    """The same, with the conversation hooks, the reply worker and the built-in agent."""
+    clock = FakeClock(START)
+    harness = ConversationHarness(make_herald(database_url, tmp_path, clock), clock)
+    seed_default_agent(harness.herald)
+    with harness.herald.sessions() as session:
+        harness.herald.integrations.create(
+            session, name="clinic-email", kind="email_smtp", settings=EMAIL
+        )
+    for web in _serve(harness):
+        yield ConversationWeb(harness, web.client)
+
+
+def _serve(harness: EngineHarness) -> Iterator[DetailWeb]:
     with harness.herald.sessions() as session:
         harness.herald.integrations.create(
             session, name="clinic-whatsapp", kind="whatsapp", settings=WHATSAPP
@@ -98,6 +117,11 @@ def build_detail_web(database_url: str, tmp_path: Path) -> Iterator[DetailWeb]:
         assert response.status_code == 303
         yield DetailWeb(harness, client)
     harness.close()
+
+
+@dataclass
+class ConversationWeb(DetailWeb):
+    harness: ConversationHarness
 
 
 def read_events(

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from herald.clock import CompressedClock
+from herald.clock import CompressedClock, SystemClock, real_time_span
 from herald.testing import FakeClock
 
 
@@ -38,3 +38,10 @@ def test_compressed_clocks_with_one_epoch_agree_whenever_created() -> None:
     early = CompressedClock(1_000, epoch=epoch)
     late = CompressedClock(1_000, epoch=epoch)
     assert abs(early.now() - late.now()) < timedelta(seconds=60)
+
+
+def test_real_time_spans_stretch_only_on_a_sped_up_clock() -> None:
+    five_minutes = timedelta(minutes=5)
+    assert real_time_span(SystemClock(), five_minutes) == five_minutes
+    assert real_time_span(FakeClock(), five_minutes) == five_minutes
+    assert real_time_span(CompressedClock(43_200), five_minutes) == five_minutes * 43_200

@@ -13,6 +13,7 @@ from herald.domain.progress_counters import (
     bucket_sends,
     funnel_changes,
     read_timeline,
+    steps_sent,
     timeline_counter,
 )
 
@@ -106,3 +107,26 @@ def test_long_campaigns_use_wider_aligned_buckets() -> None:
 def test_no_sends_is_an_empty_timeline() -> None:
     timeline = bucket_sends({})
     assert timeline.buckets == () and timeline.peak == 0
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "expected"),
+    [
+        (_state(), _state(StepStatus.SENDING), []),
+        (_state(StepStatus.SENDING), _state(StepStatus.ACCEPTED), [0]),
+        # Recovered after a crash: the answer was lost, the message may have left.
+        (_state(StepStatus.SENDING), _state(StepStatus.UNKNOWN), [0]),
+        (_state(StepStatus.UNKNOWN), _state(StepStatus.ACCEPTED), []),
+        (_state(StepStatus.ACCEPTED), _state(StepStatus.DELIVERED), []),
+        (_state(StepStatus.SENDING), _state(StepStatus.REJECTED, StepStatus.SENDING), []),
+        (
+            _state(StepStatus.FAILED, StepStatus.SENDING),
+            _state(StepStatus.FAILED, StepStatus.READ),
+            [1],
+        ),
+    ],
+)
+def test_each_step_counts_as_sent_once(
+    before: JourneyState, after: JourneyState, expected: list[int]
+) -> None:
+    assert steps_sent(before, after) == expected

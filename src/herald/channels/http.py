@@ -55,8 +55,15 @@ class HttpAnswer:
         return jsonlib.loads(self.body)
 
 
-def create_client_session(max_connections: int = 256) -> aiohttp.ClientSession:
-    """A session tuned for many concurrent provider calls from one process."""
+def create_client_session(max_connections: int = 0) -> aiohttp.ClientSession:
+    """A session tuned for many concurrent provider calls from one process.
+
+    By default the pool sets no limit of its own: each provider client bounds
+    its requests in flight (``ProviderHttp.max_in_flight``). A shared limit
+    below their sum queues requests inside aiohttp, where the wait counts
+    against the connect timeout, so a merely busy process would see
+    "cannot connect" and retry sends that only waited their turn.
+    """
     connector = aiohttp.TCPConnector(
         limit=max_connections, keepalive_timeout=KEEPALIVE_SECONDS, ttl_dns_cache=300
     )

@@ -6,7 +6,6 @@ import asyncio
 import json
 import tempfile
 import time
-from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -67,8 +66,7 @@ def demo(
 async def _run(
     herald: Herald, contacts: int, speedup: float, seed: int, give_up_after: float, console: Console
 ) -> dict[str, Any]:
-    lease = timedelta(minutes=5) * speedup  # leases are meant in real time
-    async with running_herald(herald, host="127.0.0.1", port=0, lease=lease) as running:
+    async with running_herald(herald, host="127.0.0.1", port=0) as running:
         scenario = demo_scenario(running.url, speedup=speedup, seed=seed)
         with ProcessSandbox(scenario) as sandbox:
             console.print(f"Herald on {running.url}, provider sandbox on {sandbox.base_url}")

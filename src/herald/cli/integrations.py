@@ -13,6 +13,7 @@ already taken).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import os
 from collections.abc import Iterator
@@ -295,3 +296,36 @@ def test_connection(name: NameArgument, as_json: JsonOption = False) -> None:
 async def _check(herald: Herald, settings: Any, kind: IntegrationKind) -> ConnectionCheck:
     async with create_client_session() as client_session:
         return await herald.integrations.test_connection(settings, kind, client_session)
+
+
+@app.command("templates")
+def templates(
+    name: NameArgument,
+    refresh: Annotated[
+        bool, typer.Option("--refresh", help="Fetch them from Meta now, whatever their age.")
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """A WhatsApp integration's message templates (cached; fetched again when stale)."""
+    with _herald() as (herald, session):
+        integration_id = _find(herald, session, name).id
+        session.close()  # the fetch stores the list in sessions of its own
+        service = herald.whatsapp_templates
+        view = service.refresh(integration_id) if refresh else service.ensure_fresh(integration_id)
+    listed = view.templates or ()
+    if as_json:
+        items = [dataclasses.asdict(item) for item in listed]
+        fetched = view.fetched_at.isoformat() if view.fetched_at else None
+        typer.echo(json.dumps({"templates": items, "fetched_at": fetched, "error": view.error}))
+    else:
+        table = Table("name", "language", "category", "status", "body parameters")
+        for item in listed:
+            table.add_row(
+                item.name, item.language, item.category, item.status, str(item.body_parameters)
+            )
+        Console(highlight=False).print(table)
+        if view.error:
+            problem = f"[red]templates could not be fetched[/red]: {escape(view.error)}"
+            Console(stderr=True, highlight=False).print(problem)
+    if view.templates is None:
+        raise typer.Exit(EXIT_INVALID)

@@ -18,10 +18,9 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 
-import aiohttp
 import uvicorn
 
-from herald.engine.journeys import DEFAULT_LEASE
+from herald.channels.http import create_client_session
 from herald.engine.worker import WorkerRunner
 from herald.services.container import Herald
 from herald.services.runtime import build_runner
@@ -60,9 +59,11 @@ async def running_herald(
     host: str,
     port: int,
     workers: bool = True,
-    lease: timedelta = DEFAULT_LEASE,
+    lease: timedelta | None = None,
 ) -> AsyncIterator[Running]:
     """Serve the app (and run the workers) until the block exits.
+
+    ``lease`` defaults to the settings' real-time lease (``worker_lease``).
 
     Webhooks recorded by the app wake the event router at once instead of at
     its next poll.
@@ -75,7 +76,7 @@ async def running_herald(
         app, log_level="warning", lifespan="on", access_log=False, log_config=None
     )
     server = _Server(config)
-    async with aiohttp.ClientSession() as http:
+    async with create_client_session() as http:
         runner = build_runner(herald, http, lease=lease) if workers else None
         if runner is not None:
             app.state.on_events_recorded = lambda: runner.wake("router")
@@ -133,7 +134,7 @@ async def serve_forever(herald: Herald, *, host: str, port: int, workers: bool) 
 
 async def work_forever(herald: Herald) -> None:
     """Run the workers until a stop signal; the first lets in-flight sends finish."""
-    async with aiohttp.ClientSession() as http:
+    async with create_client_session() as http:
         runner = build_runner(herald, http)
         working = asyncio.create_task(runner.run())
         on_stop_signals(runner.stop, working.cancel)

@@ -29,7 +29,7 @@ from herald.domain.journey_events import (
 )
 from herald.domain.journey_state import JourneyState, StepStatus, step_changes
 from herald.domain.preview import ContactData
-from herald.domain.progress_counters import funnel_changes
+from herald.domain.progress_counters import funnel_changes, steps_sent, timeline_counter
 from herald.engine.keys import message_key
 from herald.engine.outbound import preview_text, to_content
 from herald.engine.runtime import CampaignRuntime
@@ -115,6 +115,9 @@ class BatchEffects:
             self._count_step(journey, step, old, new)
         for name in funnel_changes(len(runtime.plan.chain), journey.state, result.state):
             self.counters[(journey.campaign_id, name)] += 1
+        for step in steps_sent(journey.state, result.state):
+            sent_on = timeline_counter(self.now, runtime.step(step).channel.value)
+            self.counters[(journey.campaign_id, sent_on)] += 1
         if result.state.delivered_at != journey.state.delivered_at:
             journey.last_delivered_at = result.state.delivered_at
         journey.state = result.state

@@ -144,7 +144,6 @@ class BatchWrite:
     retried_messages: list[dict[str, Any]]
     message_results: list[dict[str, Any]]
     log: list[dict[str, Any]]
-    counters: dict[tuple[int, str], int]
     processed_event_ids: list[int]
 
 
@@ -170,7 +169,6 @@ def write_batch(
         _apply_message_results(session, write.message_results)
     if write.log:
         session.execute(insert(JOURNEY_LOG), write.log)
-    add_to_counters(session, write.counters)
     if write.processed_event_ids:
         session.execute(
             update(PROVIDER_EVENTS)
@@ -178,6 +176,19 @@ def write_batch(
             .values(processed_at=now)
         )
     _write_journeys(session, write.journeys, owner, now, release=release)
+
+
+def write_counters(session: Session, counters: dict[tuple[int, str], int]) -> None:
+    """Add a batch's counter deltas: the last write of its transaction, always.
+
+    Every worker adds to the same few counter rows, so their locks are the
+    one thing all batches share. Taken last, right before the commit, they
+    are held for moments, and a transaction holding them never waits for
+    another lock: taken earlier, a batch holding them could wait for a
+    journey the router holds while another batch, holding that journey's
+    neighbours since its claim, waits for the counters — a deadlock.
+    """
+    add_to_counters(session, counters)
 
 
 def _mark_retries(session: Session, rows: list[dict[str, Any]]) -> None:

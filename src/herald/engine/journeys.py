@@ -57,7 +57,6 @@ from herald.domain.journey_events import (
     SendRejectedRetryable,
 )
 from herald.domain.journey_state import Phase, TimerKind
-from herald.domain.progress_counters import timeline_counter
 from herald.engine import integration_health
 from herald.engine import journey_store as store
 from herald.engine.batch import (
@@ -229,7 +228,6 @@ class JourneyWorker(Worker):
             retried_messages=effects.retried_messages,
             message_results=effects.message_results,
             log=effects.log,
-            counters=dict(effects.counters),
             processed_event_ids=processed_event_ids,
         )
         store.write_batch(session, write, self._owner, effects.now, release=release)
@@ -237,6 +235,7 @@ class JourneyWorker(Worker):
             self._on_sends(session, effects.recorded_sends)
         if effects.replies and self._on_replies is not None:
             self._on_replies(session, effects.replies)
+        store.write_counters(session, dict(effects.counters))
         if effects.completed_campaigns:
             complete_finished_campaigns(session, effects.completed_campaigns, effects.now)
         return Stage(journeys, effects.runtimes, effects.suppressed, sends)
@@ -388,7 +387,6 @@ def _apply_send_result(
     if isinstance(result, SendAccepted | SendUnknown):
         journey.last_sent_at = effects.now
         effects.counters[(journey.campaign_id, f"sent:{send.channel}")] += 1
-        effects.counters[(journey.campaign_id, timeline_counter(effects.now, send.channel))] += 1
     if isinstance(result, SendRetryable | SendTerminal):
         provider = result.failure.provider.value
         effects.counters[(journey.campaign_id, f"error:{provider}:{result.failure.code}")] += 1

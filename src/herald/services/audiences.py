@@ -16,6 +16,7 @@ under ``if __name__ == "__main__":`` (servers and the ``herald`` command do).
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -33,6 +34,7 @@ from herald.domain.audience.problems import Problem
 from herald.domain.audience.summary import AudienceSummary
 from herald.domain.ids import AudienceId
 from herald.errors import UnreadableFileError
+from herald.services.audience_preparation import RowTarget, prepare_batch
 from herald.services.audience_quick_add import (
     QuickAddResult,
     add_contact,
@@ -49,6 +51,7 @@ from herald.store.audiences import (
     NewAudience,
     ProblemRecord,
 )
+from herald.store.bulk import uses_copy
 
 Source = str | os.PathLike[str] | BinaryIO
 """A path, or an open binary stream (e.g. an uploaded file)."""
@@ -177,10 +180,15 @@ def import_audience(
 
 
 def _write(engine: Engine, audience_id: AudienceId, check: AudienceCheck) -> AudienceSummary:
-    with AudienceWriter(engine, audience_id, check.mapping.variables) as writer:
+    """The workers validate and also put each row in stored form (see
+    :mod:`~herald.services.audience_preparation`); this process settles
+    duplicates and streams the rows to the database."""
+    target = RowTarget(audience_id, as_copy_text=uses_copy(engine))
+    prepare = functools.partial(prepare_batch, check.plan, target)
+    with AudienceWriter(engine, target) as writer:
         writer.add_problems(check.mapping.notes)
-        for outcome in check.outcomes():
-            writer.add(outcome)
+        for settled in check.settled_batches(prepare):
+            writer.add(settled)
         writer.add_problems(check.encoding_problems())
         writer.flush()
     summary = check.summary()

@@ -57,6 +57,7 @@ EVENT_LABELS = {
     "read": "Read",
     "failed": "Delivery failed",
     "reply": "Replied",
+    "opt_out": "Opted out",
     "late": "Late status recorded",
     "completed": "Journey finished",
 }

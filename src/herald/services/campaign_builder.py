@@ -21,6 +21,7 @@ from herald.domain.campaign import CampaignStatus, ensure_editable, parse_journe
 from herald.domain.checks import CheckReport, Finding, Severity, check_journey
 from herald.domain.modeling import ModelValidationError
 from herald.domain.tags import derive_unique_tag
+from herald.domain.template_checks import with_template_checks
 from herald.errors import ValidationError
 from herald.services import audience_row_removal, audience_rows
 from herald.services.audience_rows import RowsPage
@@ -28,6 +29,7 @@ from herald.services.campaign_audiences import audience_profile, get_audience_re
 from herald.services.campaign_preview import ContactPreview, preview_step
 from herald.services.campaign_review import integration_states
 from herald.services.campaign_views import engine_of, existing_tags, get_row
+from herald.services.whatsapp_templates import cached_catalogues
 from herald.store import audiences as audience_store
 from herald.store.audiences import ContactRecord
 from herald.store.campaigns import CampaignRow
@@ -162,4 +164,5 @@ def check_unsaved(session: Session, campaign_id: int, journey: Mapping[str, Any]
         )
         return CheckReport((missing,), ())
     profile = audience_profile(session, row.audience_id)
-    return check_journey(definition, profile, integration_states(session))
+    report = check_journey(definition, profile, integration_states(session))
+    return with_template_checks(report, definition, cached_catalogues(session))

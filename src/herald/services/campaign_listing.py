@@ -18,16 +18,14 @@ from typing import Any
 from sqlalchemy import String, cast, func, or_, select
 from sqlalchemy.orm import Session
 
-from herald.domain.campaign import CampaignStatus
 from herald.domain.tags import validate_tag
 from herald.errors import ValidationError
-from herald.services.campaign_views import CampaignView, view_of
+from herald.services.campaign_views import CampaignView, parse_status, view_of
 from herald.store.audiences import AUDIENCES
-from herald.store.campaigns import CampaignCounterRow, CampaignRow
+from herald.store.campaigns import CampaignRow, completed_counts
 
 MAX_PER_PAGE = 100
 MAX_SEARCH_CHARACTERS = 200
-OUTCOME_PREFIX = "outcome:"
 
 
 @dataclass(frozen=True)
@@ -94,8 +92,8 @@ def list_page(
         .offset((page - 1) * per_page)
     )
     rows = list(session.scalars(query))
-    sizes = _draft_audience_sizes(session, rows)
-    completed = _completed(session, [row.id for row in rows])
+    sizes = draft_audience_sizes(session, rows)
+    completed = completed_counts(session, [row.id for row in rows])
     items = tuple(
         CampaignListItem(
             campaign=view_of(row),
@@ -110,7 +108,7 @@ def list_page(
 def _conditions(status: str | None, tag: str | None, search: str | None) -> list[Any]:
     conditions: list[Any] = []
     if status:
-        conditions.append(CampaignRow.status == _status(status).value)
+        conditions.append(CampaignRow.status == parse_status(status).value)
     if tag:
         tag = validate_tag(tag.strip(), field="tag")
         conditions.append(_has_tag(tag))
@@ -135,17 +133,7 @@ def _has_tag(tag: str) -> Any:
     )
 
 
-def _status(text: str) -> CampaignStatus:
-    try:
-        return CampaignStatus(text.strip().lower())
-    except ValueError:
-        known = ", ".join(status.value for status in CampaignStatus)
-        raise ValidationError(
-            f"unknown status {text!r}; use one of {known}", field="status"
-        ) from None
-
-
-def _draft_audience_sizes(session: Session, rows: Sequence[CampaignRow]) -> dict[int, int]:
+def draft_audience_sizes(session: Session, rows: Sequence[CampaignRow]) -> dict[int, int]:
     """Contacts of campaigns not launched yet, from their audience's summary (no count).
 
     A launched campaign's ``contact_count`` is fixed at launch; before that
@@ -159,17 +147,3 @@ def _draft_audience_sizes(session: Session, rows: Sequence[CampaignRow]) -> dict
         pending[audience_id]: int((summary or {}).get("valid_contacts", 0))
         for audience_id, summary in session.execute(query)
     }
-
-
-def _completed(session: Session, campaign_ids: list[int]) -> dict[int, int]:
-    if not campaign_ids:
-        return {}
-    query = (
-        select(CampaignCounterRow.campaign_id, func.sum(CampaignCounterRow.value))
-        .where(
-            CampaignCounterRow.campaign_id.in_(campaign_ids),
-            CampaignCounterRow.name.startswith(OUTCOME_PREFIX, autoescape=True),
-        )
-        .group_by(CampaignCounterRow.campaign_id)
-    )
-    return {campaign_id: int(total or 0) for campaign_id, total in session.execute(query)}

@@ -28,6 +28,7 @@ from herald.domain.progress_counters import (
     read_timeline,
 )
 from herald.errors import ValidationError
+from herald.services.campaign_listing import draft_audience_sizes
 from herald.services.campaign_views import CampaignView, get_row, view_of
 from herald.services.campaigns import CampaignServices
 from herald.store.campaigns import read_counters
@@ -87,9 +88,11 @@ class CampaignSnapshot:
     campaign: CampaignView
     outcomes: dict[Outcome, int]  # every outcome, in the documented order
     funnel: Funnel
-    messages_by_channel: dict[str, int]
     errors: tuple[ErrorCount, ...]  # most frequent first
     timeline: SendTimeline
+    # Contacts the campaign has or will have: fixed at launch, the audience's
+    # current valid contacts before (a scheduled campaign has no count yet).
+    audience_size: int = 0
 
     @property
     def completed(self) -> int:
@@ -111,17 +114,20 @@ class CampaignSnapshot:
 
 def snapshot(session: Session, campaign_id: int) -> CampaignSnapshot:
     """The campaign and its progress (NotFoundError when there is no such campaign)."""
-    campaign = view_of(get_row(session, campaign_id))
-    return snapshot_of(campaign, read_counters(session, campaign_id))
+    row = get_row(session, campaign_id)
+    size = draft_audience_sizes(session, [row]).get(row.id, row.contact_count)
+    return snapshot_of(view_of(row), read_counters(session, campaign_id), audience_size=size)
 
 
-def snapshot_of(campaign: CampaignView, counters: Mapping[str, int]) -> CampaignSnapshot:
+def snapshot_of(
+    campaign: CampaignView, counters: Mapping[str, int], *, audience_size: int | None = None
+) -> CampaignSnapshot:
     outcomes = {outcome: counters.get(f"outcome:{outcome.value}", 0) for outcome in Outcome}
     return CampaignSnapshot(
+        audience_size=campaign.contact_count if audience_size is None else audience_size,
         campaign=campaign,
         outcomes=outcomes,
         funnel=_funnel(campaign, counters, outcomes),
-        messages_by_channel=_prefixed(counters, "sent:"),
         errors=_errors(counters),
         timeline=bucket_sends(read_timeline(counters)),
     )

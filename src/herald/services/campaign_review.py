@@ -6,8 +6,10 @@ the present (an integration switched off since, a contact added). It works
 on incomplete drafts too: what is missing becomes blocking findings
 (``journey_missing``, ``journey_invalid``, ``audience_missing``,
 ``agent_missing``, ``schedule_invalid``) next to the pre-launch checks of
-:mod:`herald.domain.checks`, which run once both a valid journey and an
-audience are set. Launching and scheduling refuse a review with any error.
+:mod:`herald.domain.checks` and the WhatsApp template checks of
+:mod:`herald.domain.template_checks` (against the cached template lists),
+which run once both a valid journey and an audience are set. Launching and
+scheduling refuse a review with any error.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from herald.domain.content import (
 from herald.domain.estimate import Estimate, estimate_messages
 from herald.domain.modeling import ModelValidationError
 from herald.domain.schedule import local_to_utc
+from herald.domain.template_checks import with_template_checks
 from herald.errors import ValidationError
 from herald.services.campaign_agents import PinnedAgent, pinned_agent
 from herald.services.campaign_audiences import (
@@ -47,6 +50,7 @@ from herald.services.campaign_audiences import (
     audience_profile,
 )
 from herald.services.campaign_views import CampaignView, parse_local, view_of
+from herald.services.whatsapp_templates import cached_catalogues
 from herald.store.campaigns import CampaignRow
 from herald.store.integrations import IntegrationRow
 
@@ -180,7 +184,9 @@ def build_review(session: Session, row: CampaignRow, *, now: datetime) -> Review
     checks, estimate = CheckReport((), ()), None
     if journey is not None and profile is not None:
         states = integration_states(session)
-        checks = check_journey(journey, profile, states)
+        checks = with_template_checks(
+            check_journey(journey, profile, states), journey, cached_catalogues(session)
+        )
         rates = {state.name: state.rate_per_second for state in states}
         estimate = estimate_messages(journey, profile, rates)
     merged = sorted((*findings, *checks.findings), key=lambda item: _RANK[item.severity])

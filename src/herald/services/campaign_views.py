@@ -173,3 +173,14 @@ def format_local(moment: datetime) -> str:
     if moment.second == 0 and moment.microsecond == 0:
         return moment.isoformat(sep=" ", timespec="minutes")
     return moment.isoformat(sep=" ")
+
+
+def parse_status(text: str) -> CampaignStatus:
+    """A status filter as users type it; an unknown one names the valid values."""
+    try:
+        return CampaignStatus(text.strip().lower())
+    except ValueError:
+        known = ", ".join(status.value for status in CampaignStatus)
+        raise ValidationError(
+            f"unknown status {text!r}; use one of {known}", field="status"
+        ) from None

@@ -55,6 +55,7 @@ from herald.services.campaign_views import (
     CampaignView,
     engine_of,
     get_row,
+    parse_status,
     rollback_on_error,
     view_of,
 )
@@ -167,7 +168,7 @@ class CampaignServices(CampaignLifecycle):
         """Campaigns newest first, drafts included; filtered by status and by any of their tags."""
         query = select(CampaignRow).order_by(CampaignRow.id.desc())
         if status:
-            query = query.where(CampaignRow.status == _status(status).value)
+            query = query.where(CampaignRow.status == parse_status(status).value)
         views = [view_of(row) for row in session.scalars(query)]
         return [view for view in views if tag is None or tag in view.tags]
 
@@ -363,13 +364,3 @@ class CampaignServices(CampaignLifecycle):
 
     def _attach(self, session: Session, campaign_id: int, audience_id: int) -> CampaignView:
         return apply_changes(session, self._clock, campaign_id, Changes(audience_id=audience_id))
-
-
-def _status(text: str) -> CampaignStatus:
-    try:
-        return CampaignStatus(text.strip().lower())
-    except ValueError:
-        known = ", ".join(status.value for status in CampaignStatus)
-        raise ValidationError(
-            f"unknown status {text!r}; use one of {known}", field="status"
-        ) from None

@@ -20,6 +20,7 @@ from herald.services.integrations import IntegrationServices
 from herald.services.login import Authenticator
 from herald.services.passwords import Passwords
 from herald.services.users import UserServices
+from herald.services.whatsapp_templates import WhatsAppTemplateServices
 from herald.settings import Settings
 from herald.store.database import create_database_engine, create_session_factory, is_sqlite
 from herald.store.encryption import SecretBox, load_secret_box, load_session_secrets
@@ -44,6 +45,7 @@ class Herald:
     login: Authenticator = field(init=False)
     api_keys: ApiKeyServices = field(init=False)
     campaigns: CampaignServices = field(init=False)
+    whatsapp_templates: WhatsAppTemplateServices = field(init=False)
 
     def __post_init__(self) -> None:
         # Reads that must not queue behind writers (SQLite's single write lock).
@@ -54,6 +56,12 @@ class Herald:
         self.login = Authenticator(self.passwords, self.session_clock)
         self.api_keys = ApiKeyServices(self.clock)
         self.campaigns = CampaignServices(self.clock)
+        self.whatsapp_templates = WhatsAppTemplateServices(
+            self.integrations,
+            self.sessions,
+            self.clock,
+            ttl_seconds=self.settings.whatsapp_templates_ttl_seconds,
+        )
 
     @classmethod
     def create(

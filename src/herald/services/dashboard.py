@@ -19,11 +19,10 @@ from herald.domain.conversations import ConversationStatus
 from herald.services.campaign_views import CampaignView, view_of
 from herald.services.conversations import ConversationServices, ConversationView
 from herald.services.integrations import IntegrationServices, IntegrationView
-from herald.store.campaigns import CampaignCounterRow, CampaignRow
+from herald.store.campaigns import CampaignRow, completed_counts
 
 DEFAULT_RUNNING_SHOWN = 5
 DEFAULT_CONVERSATIONS_SHOWN = 5
-OUTCOME_COUNTER_PREFIX = "outcome:"
 
 
 @dataclass(frozen=True)
@@ -115,19 +114,5 @@ def live_campaigns(session: Session, *, limit: int) -> tuple[CampaignProgressLin
             .limit(limit)
         )
     )
-    completed = _completed_counts(session, [row.id for row in rows])
+    completed = completed_counts(session, [row.id for row in rows])
     return tuple(CampaignProgressLine(view_of(row), completed.get(row.id, 0)) for row in rows)
-
-
-def _completed_counts(session: Session, campaign_ids: list[int]) -> dict[int, int]:
-    if not campaign_ids:
-        return {}
-    query = (
-        select(CampaignCounterRow.campaign_id, func.sum(CampaignCounterRow.value))
-        .where(
-            CampaignCounterRow.campaign_id.in_(campaign_ids),
-            CampaignCounterRow.name.startswith(OUTCOME_COUNTER_PREFIX),
-        )
-        .group_by(CampaignCounterRow.campaign_id)
-    )
-    return {campaign_id: int(total or 0) for campaign_id, total in session.execute(query)}

@@ -19,6 +19,8 @@ from herald.channels.sandbox.scenario import (
     Scenario,
     ScriptedRule,
 )
+from herald.domain.channels import IntegrationKind
+from herald.domain.ids import IntegrationId
 from herald.services.audiences import import_audience
 from herald.services.campaigns import CampaignServices
 from herald.services.container import Herald
@@ -195,10 +197,19 @@ def integration_settings(
 def set_up_demo(
     herald: Herald, *, sandbox_url: str, herald_url: str, contacts: int, seed: int
 ) -> DemoSetup:
-    """Integrations, audience and a launched campaign, on a fresh database."""
+    """Integrations, audience and a launched campaign, on a fresh database.
+
+    Blocking (fetches the WhatsApp templates): call it from a thread.
+    """
+    whatsapp_ids: list[IntegrationId] = []
     with herald.sessions() as session:
         for name, (kind, settings) in integration_settings(sandbox_url, herald_url).items():
-            herald.integrations.create(session, name=name, kind=kind, settings=settings)
+            added = herald.integrations.create(session, name=name, kind=kind, settings=settings)
+            if added.kind is IntegrationKind.WHATSAPP:
+                whatsapp_ids.append(added.id)
+    # The template step is checked against the account's templates before launch.
+    for integration_id in whatsapp_ids:
+        herald.whatsapp_templates.refresh(integration_id)
     imported = import_audience(
         herald.engine,
         io.BytesIO(demo_csv(contacts, seed).encode()),

@@ -22,12 +22,12 @@ from sqlalchemy.orm import Session
 
 from herald.agents.base import Agent
 from herald.channels.base import DeliveryUpdate, InboundMessage
-from herald.clock import Clock, SystemClock
+from herald.clock import Clock, SystemClock, real_time_span
 from herald.engine.batch import RecordedSend
 from herald.engine.clients import ClientPool
 from herald.engine.decisions import AgentOptOut
 from herald.engine.dispatch import Dispatcher
-from herald.engine.journeys import DEFAULT_BATCH_SIZE, DEFAULT_LEASE, JourneyWorker
+from herald.engine.journeys import DEFAULT_BATCH_SIZE, JourneyWorker
 from herald.engine.rate_limit import DatabaseRateLimiter
 from herald.engine.replies import AgentLoader, ReplyWorker
 from herald.engine.router import EventRouter, InboundRoute
@@ -94,6 +94,20 @@ class ConversationHooks:
         return load
 
 
+def worker_lease(herald: Herald) -> timedelta:
+    """The lease of claimed journeys on Herald's clock.
+
+    Leases are meant in real time (a batch takes as long as it takes,
+    whatever the clock says), so under a sped-up clock the lease is stretched
+    with it (:func:`herald.clock.real_time_span`); otherwise a demo or test
+    clock would expire every lease while its batch is still sending, and
+    other workers would take the journeys over and record their sends as
+    unknown.
+    """
+    real = timedelta(seconds=herald.settings.worker_lease_seconds)
+    return real_time_span(herald.clock, real)
+
+
 def seed_default_agent(herald: Herald) -> None:
     """Publish the built-in agent's current version, once per start (a race retries once)."""
     for attempt in (1, 2):
@@ -112,18 +126,21 @@ def build_runner(
     http: aiohttp.ClientSession,
     *,
     batch_size: int = DEFAULT_BATCH_SIZE,
-    lease: timedelta = DEFAULT_LEASE,
+    lease: timedelta | None = None,
     wall_clock: Clock | None = None,
     pipelines: int = DEFAULT_PIPELINES,
 ) -> WorkerRunner:
     """Every worker a Herald process runs, ready for ``await runner.run()``.
 
-    ``wall_clock`` drives rate limits: providers count messages per real
-    second even when Herald's own clock is compressed (the demo).
+    ``lease`` defaults to :func:`worker_lease`. ``wall_clock`` drives rate limits:
+    providers count messages per real second even when Herald's own clock is
+    compressed (the demo).
     ``pipelines`` journey workers run side by side in this process: while one
     waits for provider answers, another claims the next due journeys, so a
     slow provider does not delay the statuses and timers of everyone else.
     """
+    if lease is None:
+        lease = worker_lease(herald)
     seed_default_agent(herald)
     hooks = ConversationHooks(herald)
     pool = ClientPool(client_builder(herald.integrations, herald.sessions, http))

@@ -41,8 +41,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from herald.domain.ids import AudienceId
 from herald.errors import ConflictError, NotFoundError
+from herald.store.audience_rows import CONTACT_COLUMNS, EXCLUDED_COLUMNS, PROBLEM_COLUMNS
 from herald.store.base import Base, UtcDateTime
-from herald.store.bulk import insert_rows
+from herald.store.bulk import copy_lines, insert_rows
 
 _Id = BigInteger().with_variant(Integer, "sqlite")  # SQLite autoincrements INTEGER keys only
 _encode_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
@@ -126,10 +127,6 @@ AUDIENCES = Base.metadata.tables[AudienceRow.__tablename__]
 CONTACTS = Base.metadata.tables[ContactRow.__tablename__]
 EXCLUDED_ROWS = Base.metadata.tables[ExcludedRow.__tablename__]
 PROBLEMS = Base.metadata.tables[ProblemRow.__tablename__]
-
-CONTACT_COLUMNS = ("audience_id", "row_number", "phone", "email", "email_key", "fields", "original")
-EXCLUDED_COLUMNS = ("audience_id", "row_number", "status", "duplicate_of_row", "original")
-PROBLEM_COLUMNS = ("audience_id", "row_number", "column_name", "code", "severity", "message")
 
 
 @dataclass(frozen=True)
@@ -222,6 +219,16 @@ def add_excluded_rows(connection: Connection, rows: Sequence[tuple[Any, ...]]) -
 
 def add_problems(connection: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
     insert_rows(connection, PROBLEMS, PROBLEM_COLUMNS, rows)
+
+
+def copy_upload_lines(
+    connection: Connection, contacts: list[str], excluded: list[str], problems: list[str]
+) -> None:
+    """PostgreSQL only: an upload's rows as ``COPY`` text lines (see
+    :mod:`herald.store.audience_rows`), ordered like ``add_contacts``' tuples."""
+    copy_lines(connection, CONTACTS, CONTACT_COLUMNS, contacts)
+    copy_lines(connection, EXCLUDED_ROWS, EXCLUDED_COLUMNS, excluded)
+    copy_lines(connection, PROBLEMS, PROBLEM_COLUMNS, problems)
 
 
 def encode_json(value: Any) -> str:

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Integer, String, select
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Integer, String, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -105,3 +105,22 @@ def read_counters(
     if prefix:
         query = query.where(CampaignCounterRow.name.startswith(prefix, autoescape=True))
     return {name: value for name, value in session.execute(query)}
+
+
+OUTCOME_COUNTER_PREFIX = "outcome:"
+
+
+def completed_counts(session: Session, campaign_ids: list[int]) -> dict[int, int]:
+    """Contacts with an outcome, per campaign: a sum over the outcome counters,
+    never a count of journeys, so lists of big campaigns stay cheap."""
+    if not campaign_ids:
+        return {}
+    query = (
+        select(CampaignCounterRow.campaign_id, func.sum(CampaignCounterRow.value))
+        .where(
+            CampaignCounterRow.campaign_id.in_(campaign_ids),
+            CampaignCounterRow.name.startswith(OUTCOME_COUNTER_PREFIX, autoescape=True),
+        )
+        .group_by(CampaignCounterRow.campaign_id)
+    )
+    return {campaign_id: int(total or 0) for campaign_id, total in session.execute(query)}

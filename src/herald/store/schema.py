@@ -21,6 +21,7 @@ from herald.store import (  # noqa: F401
     rate_limits,
     suppression,
     users,
+    whatsapp_templates,
     workers,
 )
 from herald.store.base import Base

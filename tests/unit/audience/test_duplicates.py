@@ -55,3 +55,42 @@ def test_emails_with_the_same_hash_are_still_told_apart(monkeypatch: pytest.Monk
     assert index.claim(9, None, "b@example.com") == (None, 3)
     assert index.claim(9, None, "a@example.co") == (None, 4)
     assert index.claim(9, None, "a@example.c") == (None, None)
+
+
+@given(
+    st.lists(st.tuples(st.none() | phones, st.none() | emails, st.booleans()), max_size=300),
+    st.integers(1, 50),
+)
+def test_claiming_by_batch_is_claiming_row_by_row(
+    rows: list[tuple[str | None, str | None, bool]], batch_size: int
+) -> None:
+    one_by_one, by_batch = DuplicateIndex(), DuplicateIndex()
+    for start in range(0, len(rows), batch_size):
+        batch = rows[start : start + batch_size]
+        numbers = list(range(start + 2, start + 2 + len(batch)))
+        skip = {position for position, (_, _, skipped) in enumerate(batch) if skipped}
+        expected = []
+        for position, (row, (phone, email, skipped)) in enumerate(zip(numbers, batch, strict=True)):
+            if not skipped:
+                phone_row, email_row = one_by_one.claim(row, phone, email)
+                if (phone_row, email_row) != (None, None):
+                    expected.append((position, phone_row, email_row))
+        repeats = by_batch.claim_batch(
+            numbers, [p or "" for p, _, _ in batch], [e or "" for _, e, _ in batch], skip
+        )
+        assert [tuple(repeat) for repeat in repeats] == expected
+    assert len(by_batch) == len(one_by_one)
+
+
+def test_claiming_by_batch_follows_the_tables_as_they_grow(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(duplicates, "INITIAL_SLOTS", 16)
+    index = DuplicateIndex()
+    rows = list(range(2, 5_002))
+    phones = [f"+1202{row:07d}" for row in rows]
+    keys = [f"user{row}@example.com" for row in rows]
+    assert index.claim_batch(rows, phones, keys, set()) == []
+    assert len(index) == 10_000
+    again = index.claim_batch([9, 10], [phones[0], ""], ["", keys[-1]], set())
+    assert [tuple(repeat) for repeat in again] == [(0, 2, None), (1, None, 5_001)]

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from herald.domain.audience.reader import SpreadsheetReader, detect_delimiter
 
@@ -98,3 +102,68 @@ def test_row_count_is_estimated_from_the_first_chunk() -> None:
     data = b"email,phone\n" + b"someone@example.com,+12025550101\n" * 10_000
     reader = SpreadsheetReader([data[:65_536], data[65_536:]])
     assert 9_000 < reader.estimate_rows(len(data)) < 11_000
+
+
+def reference_records(text: str, delimiter: str) -> list[tuple[int, list[str], str, bool]]:
+    """Records as a plain line-by-line reading gives them: the parser fed one line
+    at a time, each record's text being the lines it consumed."""
+    import csv
+
+    lines = text.split("\n")
+    lines = [line + "\n" for line in lines[:-1]] + ([lines[-1]] if lines[-1] else [])
+    consumed: list[str] = []
+
+    def remember() -> Iterator[str]:
+        for line in lines:
+            consumed.append(line)
+            yield line
+
+    parser = csv.reader(remember(), delimiter=delimiter, strict=True)
+    records = []
+    row = 0
+    while True:
+        broken = False
+        try:
+            fields = next(parser)
+        except StopIteration:
+            break
+        except csv.Error:
+            broken, fields = True, []
+        row += 1
+        original = "".join(consumed)
+        consumed.clear()
+        original = original[:-2] if original.endswith("\r\n") else original.removesuffix("\n")
+        if not broken and (not fields or not "".join(fields).strip()):
+            continue
+        records.append((row, fields, original, broken))
+    return records
+
+
+LINES = st.lists(
+    st.lists(
+        st.sampled_from(["a", "b,c", '"q', 'q"', '"x,\ny"', '""', " ", "\r", "é"]), max_size=4
+    ),
+    max_size=12,
+)
+
+
+FILLER = "a@x.com,1\n" * 7000
+"""Past the prefix that decides the encoding, chunks are decoded as they come."""
+
+
+@settings(max_examples=200, deadline=None)
+@given(LINES, st.lists(st.integers(1, 40), min_size=1, max_size=8))
+def test_records_and_their_text_do_not_depend_on_chunking(
+    lines: list[list[str]], cuts: list[int]
+) -> None:
+    text = "email,note\n" + FILLER + "".join(",".join(cells) + "\n" for cells in lines)
+    data = text.encode()
+    filler_bytes = len(FILLER) + 11
+    chunks, start = [data[:filler_bytes]], filler_bytes
+    for cut in cuts * (len(data) // sum(cuts) + 1):
+        chunks.append(data[start : start + cut])
+        start += cut
+    reader = SpreadsheetReader(chunk for chunk in chunks if chunk)
+    got = [(r.row, r.fields, r.original, r.quote_error is not None) for r in reader.records()]
+    expected = reference_records(text, ",")
+    assert got == expected[1:]  # the first record is the header

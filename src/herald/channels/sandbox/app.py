@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from aiohttp import web
 
-from herald.channels.sandbox import smtp, whatsapp
+from herald.channels.sandbox import smtp, whatsapp, whatsapp_catalogue
 from herald.channels.sandbox.context import SandboxContext
 from herald.channels.sandbox.infobip import install as install_infobip
 from herald.channels.sandbox.twilio import install as install_twilio
@@ -16,6 +16,7 @@ RouteInstaller = Callable[[web.Application, SandboxContext], None]
 # Each emulated provider contributes one installer that adds its routes.
 PROVIDERS: list[RouteInstaller] = [
     whatsapp.install,
+    whatsapp_catalogue.install,
     install_infobip,
     install_twilio,
     smtp.install,

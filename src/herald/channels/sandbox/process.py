@@ -44,7 +44,15 @@ class ProcessSandbox:
         self.smtp_port = free_port()
         self._directory = tempfile.TemporaryDirectory(prefix="herald-sandbox-")
         self.log_path = log_path or Path(self._directory.name) / "sends.jsonl"
+        # The sandbox's own messages (warnings about webhooks Herald refused)
+        # go to a file: a pipe nobody reads fills up and stops the sandbox.
+        self.output_path = self.log_path.with_name(self.log_path.stem + "-output.log")
         self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def pid(self) -> int | None:
+        """The sandbox's process id while it runs (benchmarks read its CPU time)."""
+        return self._process.pid if self._process is not None else None
 
     @property
     def base_url(self) -> str:
@@ -67,9 +75,10 @@ class ProcessSandbox:
             "--log-file",
             str(self.log_path),
         ]
-        self._process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-            command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=os.environ.copy()
-        )
+        with self.output_path.open("wb") as output:
+            self._process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+                command, stdout=subprocess.DEVNULL, stderr=output, env=os.environ.copy()
+            )
         self._wait_until_up()
         return self
 
@@ -78,14 +87,19 @@ class ProcessSandbox:
         while time.monotonic() < deadline:
             assert self._process is not None
             if self._process.poll() is not None:
-                error = self._process.stderr.read().decode() if self._process.stderr else ""
-                raise RuntimeError(f"the sandbox exited at start: {error[-2000:]}")
+                raise RuntimeError(f"the sandbox exited at start: {self.output_tail()}")
             try:
                 self.get("/_sandbox/health")
                 return
             except OSError:
                 time.sleep(0.05)
         raise RuntimeError(f"the sandbox did not start within {START_TIMEOUT_SECONDS} s")
+
+    def output_tail(self, characters: int = 2000) -> str:
+        """The end of what the sandbox process wrote to its standard error."""
+        if not self.output_path.exists():
+            return ""
+        return self.output_path.read_text(encoding="utf-8", errors="replace")[-characters:]
 
     def get(self, path: str) -> Any:
         with urllib.request.urlopen(self.base_url + path, timeout=30) as answer:  # noqa: S310
@@ -110,6 +124,4 @@ class ProcessSandbox:
             except subprocess.TimeoutExpired:
                 self._process.kill()
                 self._process.wait()
-        if self._process is not None and self._process.stderr is not None:
-            self._process.stderr.close()
         self._directory.cleanup()

@@ -25,6 +25,9 @@ from herald.channels.sandbox.smtp import create_smtp_server
 from herald.channels.sandbox.webhooks import WebhookSender
 
 LOOPBACK = "127.0.0.1"
+# Several worker processes open hundreds of connections at once; with the
+# default backlog (128) the surplus connects wait for a SYN retransmit (1 s+).
+LISTEN_BACKLOG = 2048
 
 
 class AuxiliaryServer(Protocol):
@@ -76,7 +79,9 @@ class SandboxServer:
         self.context = SandboxContext.create(self.scenario, self.log, webhooks)
         self._runner = web.AppRunner(create_sandbox_app(self.context), access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, LOOPBACK, self.ports.get("http", 0))
+        site = web.TCPSite(
+            self._runner, LOOPBACK, self.ports.get("http", 0), backlog=LISTEN_BACKLOG
+        )
         await site.start()
         self.ports["http"] = _bound_port(site)
         for factory in AUXILIARY_SERVERS:

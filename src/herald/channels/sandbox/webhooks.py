@@ -20,6 +20,10 @@ from herald.channels.sandbox.log import SandboxLog
 logger = logging.getLogger(__name__)
 
 RETRY_DELAYS_SECONDS = (0.2, 1.0, 3.0)
+# Webhooks posted at once; the rest wait their turn here. Waiting inside
+# aiohttp's connection pool instead would count against each request's
+# timeout, and a burst of statuses would fail without reaching Herald.
+MAX_CONCURRENT_WEBHOOKS = 64
 
 
 class WebhookSender:
@@ -27,6 +31,7 @@ class WebhookSender:
         self._session = session
         self._log = log
         self._tasks: set[asyncio.Task[None]] = set()
+        self._slots = asyncio.Semaphore(MAX_CONCURRENT_WEBHOOKS)
 
     @property
     def pending(self) -> int:
@@ -52,7 +57,10 @@ class WebhookSender:
                 # encoded=True: request the URL byte for byte as Herald gave it, since
                 # signatures (Twilio) cover the exact URL, percent-escapes included.
                 target = yarl.URL(url, encoded=True)
-                async with self._session.post(target, data=body, headers=headers) as response:
+                async with (
+                    self._slots,
+                    self._session.post(target, data=body, headers=headers) as response,
+                ):
                     await response.read()
                     if response.status < 500 and response.status != 429:
                         self._count(ok=response.status < 300, url=url, status=response.status)

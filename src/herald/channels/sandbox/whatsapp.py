@@ -11,6 +11,8 @@ Routes (same paths and shapes as ``graph.facebook.com``):
   sandbox log and answered with signed status webhooks and maybe a reply.
 - ``GET /{version}/{phone-number-id}`` — the phone number object, for
   connection checks.
+- ``GET /{version}/{waba-id}/message_templates`` — the template list, in
+  :mod:`herald.channels.sandbox.whatsapp_catalogue`.
 - ``POST /_sandbox/whatsapp/inbound`` ``{"from": "+346...", "text": "..."}`` —
   a person writes first: opens their window and posts the inbound webhook.
 """
@@ -113,28 +115,50 @@ def _graph_error(context: SandboxContext, status: int, error: dict[str, Any]) ->
 def _check_access(request: web.Request, context: SandboxContext) -> web.Response | None:
     """Token first (401, code 190), then the phone number id (400, code 100 subcode 33)."""
     credentials = context.scenario.credentials
+    return check_token(request, context) or check_object_id(
+        request,
+        context,
+        request.match_info["phone_number_id"],
+        credentials.whatsapp_phone_number_id,
+    )
+
+
+def check_token(request: web.Request, context: SandboxContext) -> web.Response | None:
+    """Meta's answer to a missing or wrong bearer token (401, code 190), or None."""
+    credentials = context.scenario.credentials
     given = request.headers.get("Authorization", "").encode()
     expected = f"Bearer {credentials.whatsapp_access_token}".encode()
-    if not hmac.compare_digest(given, expected):
-        return _graph_error(
-            context,
-            401,
-            {
-                "message": "Invalid OAuth access token - Cannot parse access token",
-                "type": "OAuthException",
-                "code": 190,
-            },
-        )
-    number_id = request.match_info["phone_number_id"]
-    if number_id != credentials.whatsapp_phone_number_id:
-        verb = request.method.lower()
-        message = (
-            f"Unsupported {verb} request. Object with ID '{number_id}' does not exist, cannot "
-            "be loaded due to missing permissions, or does not support this operation."
-        )
-        error = {"message": message, "type": "GraphMethodException", "code": 100}
-        return _graph_error(context, 400, error | {"error_subcode": 33})
-    return None
+    if hmac.compare_digest(given, expected):
+        return None
+    return _graph_error(
+        context,
+        401,
+        {
+            "message": "Invalid OAuth access token - Cannot parse access token",
+            "type": "OAuthException",
+            "code": 190,
+        },
+    )
+
+
+def check_object_id(
+    request: web.Request, context: SandboxContext, given: str, expected: str
+) -> web.Response | None:
+    """Graph's answer for an object id the token cannot see (400, code 100 subcode 33)."""
+    if given == expected:
+        return None
+    verb = request.method.lower()
+    message = (
+        f"Unsupported {verb} request. Object with ID '{given}' does not exist, cannot "
+        "be loaded due to missing permissions, or does not support this operation."
+    )
+    error = {"message": message, "type": "GraphMethodException", "code": 100}
+    return _graph_error(context, 400, error | {"error_subcode": 33})
+
+
+def graph_error(context: SandboxContext, status: int, error: dict[str, Any]) -> web.Response:
+    """A Graph error body with a trace id, counted as a rejected request."""
+    return _graph_error(context, status, error)
 
 
 async def _send_message(request: web.Request) -> web.Response:

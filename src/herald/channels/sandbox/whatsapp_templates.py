@@ -3,13 +3,18 @@
 A template send is checked against its definition the way the Cloud API
 does: unknown name or language → 132001, paused → 132015, disabled → 132016,
 wrong number of parameters → 132000, a parameter of the wrong kind → 132012,
-a missing value → 131008.
+a missing value → 131008. A template still PENDING review or REJECTED counts
+as not existing for sends (132001), as Meta treats a template that is not
+approved. The same catalogue answers the account's template list (see
+:mod:`herald.channels.sandbox.whatsapp_catalogue`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+
+from herald.domain.whatsapp_templates import count_body_parameters
 
 MEDIA_FORMATS = frozenset({"image", "video", "document"})
 BODY_PARAMETER_TYPES = frozenset({"text", "currency", "date_time"})
@@ -28,10 +33,14 @@ class TemplateSpec:
     name: str
     languages: frozenset[str]
     category: str  # marketing, utility, authentication: echoed in pricing
-    body_parameters: int = 0
+    body: str = ""  # the body text; each distinct {{n}} is one body parameter
     header: str | None = None  # None, "text" (one parameter), or a media format
     buttons: tuple[str, ...] = ()  # sub_type per index: "quick_reply" or "url" (dynamic)
-    status: str = "APPROVED"  # or PAUSED, DISABLED
+    status: str = "APPROVED"  # or PENDING, REJECTED, PAUSED, DISABLED
+
+    @property
+    def body_parameters(self) -> int:
+        return count_body_parameters(self.body)
 
 
 def _spec(name: str, languages: str, category: str, **kwargs: Any) -> TemplateSpec:
@@ -41,12 +50,12 @@ def _spec(name: str, languages: str, category: str, **kwargs: Any) -> TemplateSp
 TEMPLATES: dict[str, TemplateSpec] = {
     spec.name: spec
     for spec in (
-        _spec("hello_world", "en en_US", "utility"),
+        _spec("hello_world", "en en_US", "utility", body="Hello from Herald!"),
         _spec(
             "appointment_reminder",
             "en es",
             "utility",
-            body_parameters=2,
+            body="Hi {{1}}, this is a reminder of your appointment on {{2}}. Reply YES to confirm.",
             buttons=("quick_reply", "quick_reply"),
         ),
         _spec(
@@ -54,19 +63,39 @@ TEMPLATES: dict[str, TemplateSpec] = {
             "en es",
             "utility",
             header="image",
-            body_parameters=2,
+            body="Hi {{1}}, your order {{2}} is on its way.",
             buttons=("quick_reply", "url"),
         ),
-        _spec("shipping_update", "en", "utility", header="text", body_parameters=1),
+        _spec(
+            "shipping_update",
+            "en",
+            "utility",
+            header="text",
+            body="Your parcel ships today: track it with code {{1}}.",
+        ),
         _spec(
             "campaign_offer",
             "en es pt_BR",
             "marketing",
-            body_parameters=1,
+            body="{{1}}, our members get 20% off this week. Interested?",
             buttons=("quick_reply", "quick_reply"),
         ),
-        _spec("spring_sale", "en es", "marketing", body_parameters=1, status="PAUSED"),
-        _spec("legacy_offer", "en", "marketing", status="DISABLED"),
+        _spec(
+            "spring_sale",
+            "en es",
+            "marketing",
+            body="Spring sale for {{1}}!",
+            status="PAUSED",
+        ),
+        _spec("legacy_offer", "en", "marketing", body="Our old offer.", status="DISABLED"),
+        _spec(
+            "feedback_survey",
+            "en",
+            "utility",
+            body="How was your visit, {{1}}? Answer in one tap.",
+            status="PENDING",
+        ),
+        _spec("winter_promo", "en", "marketing", body="Winter deals inside!", status="REJECTED"),
     )
 }
 
@@ -89,6 +118,8 @@ def check_template(template: Any) -> tuple[TemplateSpec | None, RequestError | N
         return spec, RequestError(132015, f"template {name} is paused due to low quality")
     if spec.status == "DISABLED":
         return spec, RequestError(132016, f"template {name} has been disabled")
+    if spec.status != "APPROVED":
+        return None, RequestError(132001, f"template name ({name}) is not approved in {code}")
     return spec, _check_components(spec, template.get("components", []))
 
 

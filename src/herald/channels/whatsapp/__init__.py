@@ -4,6 +4,7 @@ What the integration registry and the web layer use::
 
     WhatsAppSettings, parse_settings       the integration's settings
     create_client(settings, session)       a ChannelClient (send, check_connection)
+    WhatsAppClient.list_templates()        the account's templates (TemplateList)
     classify_send_answer(answer, now=...)  the pure send-answer classification
     verify_signature(raw, header, secret)  X-Hub-Signature-256 on webhook POSTs
     verify_subscription(params, token)     the GET handshake; returns the challenge
@@ -19,6 +20,7 @@ from herald.channels.whatsapp.client import WhatsAppClient, create_client, descr
 from herald.channels.whatsapp.events import WebhookContents, parse_webhook, read_webhook
 from herald.channels.whatsapp.payloads import build_message_body
 from herald.channels.whatsapp.settings import WhatsAppSettings, parse_settings
+from herald.channels.whatsapp.templates import TemplateList, TemplateListError
 from herald.channels.whatsapp.webhooks import (
     SIGNATURE_HEADER,
     SubscriptionRefusedError,
@@ -30,6 +32,8 @@ from herald.channels.whatsapp.webhooks import (
 __all__ = [
     "SIGNATURE_HEADER",
     "SubscriptionRefusedError",
+    "TemplateList",
+    "TemplateListError",
     "WebhookContents",
     "WhatsAppClient",
     "WhatsAppSettings",

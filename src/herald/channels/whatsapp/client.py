@@ -1,4 +1,4 @@
-"""The WhatsApp Cloud API client: sends templates and text, checks credentials.
+"""The WhatsApp Cloud API client: sends templates and text, checks credentials, lists templates.
 
 One client per integration (business number) over the process's shared
 aiohttp session. ``send`` never raises for anything the provider or the
@@ -26,6 +26,13 @@ from herald.channels.http import HttpAnswer, OutcomeUnknownError, ProviderHttp, 
 from herald.channels.whatsapp.classify import classify_send_answer
 from herald.channels.whatsapp.payloads import build_message_body
 from herald.channels.whatsapp.settings import WhatsAppSettings
+from herald.channels.whatsapp.templates import (
+    DEFAULT_MAX_PAGES,
+    DEFAULT_PAGE_SIZE,
+    TemplateList,
+    TemplateListError,
+    read_template_list,
+)
 from herald.channels.whatsapp.throttle import Throttle
 from herald.clock import Clock, SystemClock
 from herald.domain.channels import IntegrationKind
@@ -113,6 +120,25 @@ class WhatsAppClient:
         except (RequestNotSentError, OutcomeUnknownError) as exc:
             return ConnectionCheck(False, f"cannot reach the WhatsApp API: {exc}")
         return describe_connection(answer)
+
+    async def list_templates(
+        self, *, page_size: int = DEFAULT_PAGE_SIZE, max_pages: int = DEFAULT_MAX_PAGES
+    ) -> TemplateList:
+        """The business account's templates, every page up to ``max_pages``.
+
+        Raises :class:`TemplateListError` when the API cannot be reached, refuses
+        (a wrong token or account id) or answers something unreadable.
+        """
+
+        async def fetch(url: str) -> HttpAnswer:
+            try:
+                return await self._http.request("GET", url, headers=self._headers)
+            except (RequestNotSentError, OutcomeUnknownError) as exc:
+                raise TemplateListError(f"cannot reach the WhatsApp API: {exc}") from exc
+
+        return await read_template_list(
+            fetch, self.settings.templates_url, page_size=page_size, max_pages=max_pages
+        )
 
 
 def describe_connection(answer: HttpAnswer) -> ConnectionCheck:

@@ -78,6 +78,11 @@ class WhatsAppSettings(BaseModel):
     def phone_number_url(self) -> str:
         return f"{self.graph_base_url}/{self.api_version}/{self.phone_number_id}"
 
+    @property
+    def templates_url(self) -> str:
+        """The business account's template list (``GET``, cursor-paged)."""
+        return f"{self.graph_base_url}/{self.api_version}/{self.waba_id}/message_templates"
+
 
 def parse_settings(data: Mapping[str, Any]) -> WhatsAppSettings:
     """Validate stored or submitted settings, naming the first offending field."""

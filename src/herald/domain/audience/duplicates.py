@@ -11,13 +11,16 @@ full) hold a 64-bit key and a row number per slot.
   against the key's exact bytes, kept once in an append-only arena; two
   addresses that hash alike are still told apart.
 
-The probing loops are written out in :meth:`DuplicateIndex.claim` because it
-runs once per row in the process that reads the file.
+The probing loops are written out in :meth:`DuplicateIndex.claim` and
+:meth:`DuplicateIndex.claim_batch` because they run once per row in the
+process that reads the file.
 """
 
 from __future__ import annotations
 
 from array import array
+from collections.abc import Container, Sequence
+from typing import NamedTuple
 
 INITIAL_SLOTS = 1 << 16
 _MIX = 0x9E3779B97F4A7C15  # Fibonacci hashing spreads consecutive phone numbers apart
@@ -56,6 +59,15 @@ class _Table:
                     offsets[index] = self.offsets[slot]
         bigger.size = self.size
         return bigger
+
+
+class Repeat(NamedTuple):
+    """A row of a batch whose phone or email an earlier row has (see
+    :meth:`DuplicateIndex.claim_batch`)."""
+
+    position: int
+    phone_row: int | None
+    email_row: int | None
 
 
 class DuplicateIndex:
@@ -109,6 +121,68 @@ class DuplicateIndex:
             if email_hash:
                 self._remember_email(email_slot, email_hash, encoded, row)
         return phone_row, email_row
+
+    def claim_batch(
+        self,
+        rows: Sequence[int],
+        phones: Sequence[str],
+        email_keys: Sequence[str],
+        skip: Container[int],
+    ) -> list[Repeat]:
+        """:meth:`claim` for each row of a batch in order (``""`` for no value),
+        except the positions in ``skip``; the rows that repeat an earlier one.
+
+        The same as calling :meth:`claim` row by row, without a call and a
+        tuple per row: this is the one per-row step an import cannot hand to
+        worker processes, since it needs every earlier row.
+        """
+        repeats: list[Repeat] = []
+        phones_table, emails_table = self._phones, self._emails
+        phone_keys, phone_rows = phones_table.keys, phones_table.rows
+        email_hashes, email_rows = emails_table.keys, emails_table.rows
+        phone_mask, email_mask, offsets = phones_table.mask, emails_table.mask, emails_table.offsets
+        assert offsets is not None
+        for position, row in enumerate(rows):
+            if position in skip:
+                continue
+            phone, key = phones[position], email_keys[position]
+            phone_row = email_row = None
+            phone_key = phone_slot = email_hash = email_slot = 0
+            if phone:
+                phone_key = int(phone[1:])
+                index = ((phone_key * _MIX) >> _SHIFT) & phone_mask
+                while (found := phone_keys[index]) and found != phone_key:
+                    index = (index + 1) & phone_mask
+                if found:
+                    phone_row = phone_rows[index]
+                phone_slot = index
+            if key:
+                encoded = key.encode()
+                email_hash = _email_hash(key)
+                index = ((email_hash * _MIX) >> _SHIFT) & email_mask
+                while found := email_hashes[index]:
+                    if found == email_hash and self._arena_holds(offsets[index], encoded):
+                        email_row = email_rows[index]
+                        break
+                    index = (index + 1) & email_mask
+                email_slot = index
+            if phone_row is not None or email_row is not None:
+                repeats.append(Repeat(position, phone_row, email_row))
+                continue
+            if phone_key:
+                self._remember_phone(phone_slot, phone_key, row)
+                if self._phones is not phones_table:  # grown: look in the new table
+                    phones_table = self._phones
+                    phone_keys, phone_rows = phones_table.keys, phones_table.rows
+                    phone_mask = phones_table.mask
+            if email_hash:
+                self._remember_email(email_slot, email_hash, encoded, row)
+                if self._emails is not emails_table:
+                    emails_table = self._emails
+                    email_hashes, email_rows = emails_table.keys, emails_table.rows
+                    email_mask, offsets = emails_table.mask, emails_table.offsets
+                    assert offsets is not None
+        return repeats
 
     def _remember_phone(self, slot: int, key: int, row: int) -> None:
         table = self._phones

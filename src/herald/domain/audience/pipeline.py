@@ -6,6 +6,13 @@ validation, the expensive part, goes through ``map_batches``: the built-in
 the caller. Memory stays bounded by the batches in flight, whatever the
 size of the file.
 
+Two ways through: :meth:`AudienceCheck.outcomes` gives one
+:class:`RowOutcome` per record (a check, a report); for an import,
+:meth:`AudienceCheck.settled_batches` lets the workers also prepare each
+batch for storage and settles whole batches in the reading process, which
+then does only what needs every earlier row: duplicates, and the summary's
+running counts. Both give the same statuses, problems and summary.
+
 Every record ends in exactly one :class:`RowStatus`:
 
 * ``added``: a new contact;
@@ -19,16 +26,17 @@ from __future__ import annotations
 import functools
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from itertools import islice
-from typing import BinaryIO, NamedTuple
+from operator import attrgetter
+from typing import Any, BinaryIO, Generic, NamedTuple, TypeVar, cast
 
 import phonenumbers
 
 from herald.domain.audience.batches import Batch, BatchVerdicts
 from herald.domain.audience.columns import ColumnMapping, map_columns
-from herald.domain.audience.duplicates import DuplicateIndex
+from herald.domain.audience.duplicates import DuplicateIndex, Repeat
 from herald.domain.audience.email_address import email_key
 from herald.domain.audience.export import restore_cell
 from herald.domain.audience.problems import Problem, ProblemCode, Severity
@@ -39,9 +47,11 @@ from herald.errors import ValidationError
 
 BATCH_RECORDS = 2000
 
-BatchFunction = Callable[[Batch], BatchVerdicts]
-BatchMapper = Callable[[BatchFunction, Iterable[Batch]], Iterable[BatchVerdicts]]
+BatchFunction = Callable[[Batch], Any]
+BatchMapper = Callable[[BatchFunction, Iterable[Batch]], Iterable[Any]]
 """An ordered, lazy ``map``: results come back in the order batches went in."""
+Prepared = TypeVar("Prepared")
+_ROW = attrgetter("row")
 
 
 class RowStatus(StrEnum):
@@ -64,6 +74,28 @@ class RowOutcome(NamedTuple):
     duplicate_of: int | None = None
 
 
+@dataclass(frozen=True)
+class Duplicate:
+    """A record that repeats an earlier contact (status ``duplicate``)."""
+
+    position: int
+    """Its place in its batch."""
+    row: int
+    duplicate_of: int
+    original: str
+    problem: Problem
+
+
+@dataclass(frozen=True)
+class SettledBatch(Generic[Prepared]):
+    """A batch once duplicates are known: what the batch function prepared for it,
+    and its duplicates in row order. Every other record is a contact unless its
+    verdict rejected it."""
+
+    prepared: Prepared
+    duplicates: list[Duplicate]
+
+
 def checked_region(region: str) -> str:
     """An upper-case region code phonenumbers knows, or a ValidationError."""
     code = region.strip().upper()
@@ -75,6 +107,10 @@ def checked_region(region: str) -> str:
             field="default_region",
         )
     return code
+
+
+def _email_key(email: str) -> str:
+    return email_key(email) if email else ""
 
 
 def _restored(record: RawRecord) -> RawRecord:
@@ -116,15 +152,8 @@ class AudienceCheck:
 
     def outcomes(self) -> Iterator[RowOutcome]:
         pending: deque[list[RawRecord]] = deque()
-
-        def batches() -> Iterator[Batch]:
-            records = map(_restored, self.reader.records())
-            while batch := list(islice(records, self._batch_records)):
-                pending.append(batch)
-                yield Batch.of(batch)
-
         validate = functools.partial(validate_batch, self.plan)
-        for verdicts in self._map_batches(validate, batches()):
+        for verdicts in self._map_batches(validate, self._batches(pending)):
             phones, emails = verdicts.columns()
             problems, rejected = verdicts.problems, verdicts.rejected
             for position, record in enumerate(pending.popleft()):
@@ -134,6 +163,63 @@ class AudienceCheck:
                     found = problems.get(position, ())
                     phone, email = phones[position] or None, emails[position] or None
                     yield self._settle(record, phone, email, found)
+
+    def settled_batches(
+        self, prepare: Callable[[Batch], tuple[BatchVerdicts, Prepared]]
+    ) -> Iterator[SettledBatch[Prepared]]:
+        """Each batch as ``prepare`` (a picklable function that validates with
+        :func:`~herald.domain.audience.validation.checked_records`, typically in a
+        worker process) left it, with its duplicates found; the summary follows."""
+        pending: deque[list[RawRecord]] = deque()
+        for result in self._map_batches(prepare, self._batches(pending)):
+            verdicts, prepared = cast("tuple[BatchVerdicts, Prepared]", result)
+            yield SettledBatch(prepared, self._settle_batch(pending.popleft(), verdicts))
+
+    def _batches(self, pending: deque[list[RawRecord]]) -> Iterator[Batch]:
+        records = map(_restored, self.reader.records())
+        while batch := list(islice(records, self._batch_records)):
+            pending.append(batch)
+            yield Batch.of(batch)
+
+    def _settle_batch(self, records: list[RawRecord], verdicts: BatchVerdicts) -> list[Duplicate]:
+        """Duplicates and summary counts for a whole batch; per-row work only for
+        the rows that need it (duplicates, problems, the contacts sampled)."""
+        phones, emails = verdicts.columns()
+        rejected = verdicts.rejected
+        keys = list(map(_email_key, emails))
+        repeats = self._index.claim_batch(list(map(_ROW, records)), phones, keys, rejected)
+        builder = self._builder
+        builder.records_read += len(records)
+        builder.rejected_rows += len(rejected)
+        builder.duplicates += len(repeats)
+        for position, problems in verdicts.problems.items():
+            if position not in rejected:
+                for problem in problems:
+                    builder.add_problem_severity(problem.severity)
+        repeated = {repeat.position for repeat in repeats}
+        builder.add_contacts(
+            contacts=len(records) - len(rejected) - len(repeats),
+            phones=len(phones) - phones.count("") - sum(1 for r in repeats if phones[r.position]),
+            emails=len(emails) - emails.count("") - sum(1 for r in repeats if emails[r.position]),
+            filled=verdicts.filled,
+            not_contacts=[records[repeat.position].fields for repeat in repeats],
+            fields=(
+                record.fields
+                for position, record in enumerate(records)
+                if position not in rejected and position not in repeated
+            ),
+        )
+        return [self._duplicate(records[repeat.position], repeat) for repeat in repeats]
+
+    def _duplicate(self, record: RawRecord, repeat: Repeat) -> Duplicate:
+        phone_row, email_row = repeat.phone_row, repeat.email_row
+        return Duplicate(
+            repeat.position,
+            record.row,
+            min(row for row in (phone_row, email_row) if row is not None),
+            record.original,
+            self._duplicate_problem(record.row, phone_row, email_row),
+        )
 
     def encoding_problems(self) -> tuple[Problem, ...]:
         """A mid-file encoding switch, known once :meth:`outcomes` is exhausted.

@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import csv
 import io
+from collections import deque
 from collections.abc import Iterable, Iterator
+from itertools import chain, islice
 from typing import BinaryIO, NamedTuple
 
 from herald.domain.audience.columns import contact_role
@@ -105,37 +107,50 @@ class SpreadsheetReader:
         """Data records after the header, blank rows skipped (but counted in ``blank_rows``)."""
         return self._records
 
-    def _read(self, lines: Iterator[str]) -> Iterator[RawRecord]:
-        consumed: list[str] = []
+    def _read(self, chunks: Iterator[list[str]]) -> Iterator[RawRecord]:
+        """Records with their text. The parser takes lines straight from the chunks'
+        lists; each record's text is found again from the parser's line count, so
+        no Python code runs per line, only per record."""
+        held: deque[list[str]] = deque()
 
-        def remember(source: Iterator[str]) -> Iterator[str]:
-            for line in source:
-                consumed.append(line)
-                yield line
+        def hold(source: Iterator[list[str]]) -> Iterator[list[str]]:
+            for lines in source:
+                held.append(lines)
+                yield lines
 
-        parser = csv.reader(remember(lines), delimiter=self.delimiter, strict=True)
-        row = 0
+        parser = csv.reader(
+            chain.from_iterable(hold(chunks)), delimiter=self.delimiter, strict=True
+        )
+        row = done = offset = 0  # lines read for earlier records; lines before held[0]
         while True:
+            error = None
             try:
                 fields = next(parser)
             except StopIteration:
                 return
             except csv.Error as exc:
-                row += 1
-                yield RawRecord(row, [], _take(consumed), _explain(exc, row))
-                continue
+                error, fields = exc, []
             row += 1
-            original = _take(consumed)
+            while offset + len(held[0]) <= done:
+                offset += len(held.popleft())
+            end = parser.line_num
+            first, start = held[0], done - offset
+            if end == done + 1 and start < len(first):
+                text = first[start]  # the common record: one line
+            else:
+                text = "".join(islice(chain.from_iterable(held), start, end - offset))
+            done = end
+            original = _without_line_end(text)
+            if error is not None:
+                yield RawRecord(row, [], original, _explain(error, row))
+                continue
             if not fields or (not fields[0].strip() and not "".join(fields).strip()):
                 self.blank_rows += 1
                 continue
             yield RawRecord(row, fields, original)
 
 
-def _take(consumed: list[str]) -> str:
-    """The text of the record just parsed, without its line break."""
-    text = consumed[0] if len(consumed) == 1 else "".join(consumed)
-    consumed.clear()
+def _without_line_end(text: str) -> str:
     if text.endswith("\r\n"):
         return text[:-2]
     if text.endswith(("\n", "\r")):
@@ -161,8 +176,8 @@ def _explain(exc: csv.Error, row: int) -> str:
     )
 
 
-def _split_lines(first: str, rest: Iterator[str], separator: str) -> Iterator[str]:
-    """Lines with their terminators, across chunk boundaries.
+def _split_lines(first: str, rest: Iterator[str], separator: str) -> Iterator[list[str]]:
+    """Lines with their terminators, a list per decoded chunk, across chunk boundaries.
 
     Splitting only on the one separator (``\\n``, which also ends ``\\r\\n``) keeps
     other characters that :meth:`str.splitlines` would break on inside cells.
@@ -172,13 +187,20 @@ def _split_lines(first: str, rest: Iterator[str], separator: str) -> Iterator[st
     for text in _prepend(first, rest):
         parts = (carry + text).split(separator)
         carry = parts.pop()
-        for part in parts:
-            lines += 1
-            _check_line_length(part, lines)
-            yield part + separator
+        if parts:
+            _check_lines(parts, lines + 1)
+            lines += len(parts)
+            yield [part + separator for part in parts]
         _check_line_length(carry, lines + 1)
     if carry:
-        yield carry
+        yield [carry]
+
+
+def _check_lines(lines: list[str], first_number: int) -> None:
+    """Refuse the first of ``lines`` over the limit (numbered from ``first_number``)."""
+    if max(map(len, lines)) > MAX_LINE_CHARACTERS:
+        for offset, line in enumerate(lines):
+            _check_line_length(line, first_number + offset)
 
 
 def _check_line_length(line: str, number: int) -> None:

@@ -23,6 +23,7 @@ value that could be misplaced.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from operator import methodcaller
 from typing import NamedTuple
@@ -56,19 +57,49 @@ class Verdict(NamedTuple):
 
 
 def validate_batch(plan: ValidationPlan, batch: Batch) -> BatchVerdicts:
-    phones: list[str] = []
-    emails: list[str] = []
-    problems: dict[int, tuple[Problem, ...]] = {}
-    rejected: set[int] = set()
-    for position, (row, fields, quote_error) in enumerate(batch.records()):
-        verdict = validate_record(plan, row, fields, quote_error)
-        phones.append(verdict.phone or "")
-        emails.append(verdict.email or "")
+    collector = VerdictCollector(plan.mapping)
+    for fields, verdict in checked_records(plan, batch):
+        collector.add(fields, verdict)
+    return collector.verdicts()
+
+
+def checked_records(plan: ValidationPlan, batch: Batch) -> Iterator[tuple[list[str], Verdict]]:
+    """(cells, verdict) of each record of ``batch``, in order."""
+    for row, fields, quote_error in batch.records():
+        yield fields, validate_record(plan, row, fields, quote_error)
+
+
+class VerdictCollector:
+    """Gathers a batch's verdicts into :class:`BatchVerdicts`, one record at a time,
+    counting the custom fields that rows not rejected fill (for the summary)."""
+
+    def __init__(self, mapping: ColumnMapping) -> None:
+        self._custom = mapping.custom_indexes
+        self._filled = [0] * len(self._custom)
+        self._phones: list[str] = []
+        self._emails: list[str] = []
+        self._problems: dict[int, tuple[Problem, ...]] = {}
+        self._rejected: set[int] = set()
+
+    def add(self, fields: list[str], verdict: Verdict) -> None:
+        position = len(self._phones)
+        self._phones.append(verdict.phone or "")
+        self._emails.append(verdict.email or "")
         if verdict.problems:
-            problems[position] = verdict.problems
+            self._problems[position] = verdict.problems
         if verdict.rejected:
-            rejected.add(position)
-    return BatchVerdicts.of(phones, emails, problems, rejected)
+            self._rejected.add(position)
+            return
+        filled = self._filled
+        for slot, index in enumerate(self._custom):
+            value = fields[index]
+            if value and not value.isspace():
+                filled[slot] += 1
+
+    def verdicts(self) -> BatchVerdicts:
+        return BatchVerdicts.of(
+            self._phones, self._emails, self._problems, self._rejected, tuple(self._filled)
+        )
 
 
 def validate_record(

@@ -18,6 +18,7 @@ from herald.web.api import (
     suppression,
     users,
     webhooks,
+    whatsapp_templates,
 )
 
 
@@ -26,6 +27,7 @@ def api_routers() -> list[APIRouter]:
         me.router,
         audiences.router,
         integrations.router,
+        whatsapp_templates.router,
         agents.router,
         campaigns.router,
         campaign_actions.router,

@@ -8,6 +8,12 @@ and editors instant. The preview and the step's checks are rendered with
 the page and again, while typing, by ``POST .../journey/preview`` from the
 unsaved form.
 
+For a WhatsApp integration, the step offers the account's approved templates
+(from the cached list, fetched again when older than its TTL): picking one
+fills the name and language and sets as many parameter rows as the body has
+placeholders; "Refresh templates" fetches the list at once. The preview
+then shows the template's body with the parameters filled in.
+
 The form's field names depend on the journey (``fallback-2.sms_text``), so
 the POST routes read the form themselves (``async``) and do the database
 work in a thread.
@@ -25,10 +31,14 @@ from starlette.concurrency import run_in_threadpool
 
 from herald.domain.channels import IntegrationKind
 from herald.domain.checks import CheckReport, Finding, Severity
+from herald.domain.ids import IntegrationId
 from herald.domain.sms import SmsEncoding, measure_sms
+from herald.domain.whatsapp_templates import render_body
 from herald.errors import HeraldError, NotFoundError, ValidationError
 from herald.services.campaign_builder import check_unsaved, contact_choices, preview_unsaved
 from herald.services.container import Herald
+from herald.services.integrations import IntegrationView
+from herald.services.whatsapp_templates import TemplateCacheView, cached_catalogues
 from herald.store.audiences import ContactRecord
 from herald.web.auth import CurrentUser
 from herald.web.deps import HeraldDep
@@ -137,9 +147,11 @@ def _save(request: Request, campaign_id: int, form: FormData) -> Response:
     journey = parse_form(form)
     go = _first(form, "go")
     section = _first(form, "section") or PRIMARY
-    stays = go.startswith("section:")
+    stays = go.startswith(("section:", "refresh_templates:"))
     if stays:
-        section = go.removeprefix("section:")
+        section = go.partition(":")[2]
+        if go.startswith("refresh_templates:"):
+            _refresh_templates(herald, journey, section)
     else:
         journey, changed_section = apply_action(journey, go)
         if changed_section is not None:
@@ -155,6 +167,17 @@ def _save(request: Request, campaign_id: int, form: FormData) -> Response:
     if stays or go in ("", "journey"):
         return redirect(f"/campaigns/{campaign_id}/journey?section={section}")
     return redirect(destination(campaign_id, "journey", go))
+
+
+def _refresh_templates(herald: Herald, journey: JourneyForm, key: str) -> None:
+    """Fetch again the templates of the step's WhatsApp integration (failures are stored)."""
+    step = dict(journey.keyed_steps()).get(key)
+    if step is None:
+        return
+    with herald.sessions() as db:
+        found = herald.integrations.find_by_name(db, step.integration.strip())
+    if found is not None and found.kind is IntegrationKind.WHATSAPP:
+        herald.whatsapp_templates.refresh(found.id)
 
 
 def _preview_panel(request: Request, campaign_id: int, form: FormData) -> Response:
@@ -188,16 +211,49 @@ def _feedback(
             preview = preview_unsaved(db, campaign_id, data, step=section, contact_row=contact)
         except (ValidationError, NotFoundError) as exc:
             preview_error = sentence(_first_problem(exc.message))
+    view = None if preview is None else preview.as_dict()
     return {
         "section": section,
         "section_label": section_label(section),
-        "preview": None if preview is None else preview.as_dict(),
+        "preview": view,
         "preview_error": preview_error,
+        "template_text": _template_text(db, view),
         "step_findings": [item for item in findings if step_of(item) == section],
         "journey_findings": [item for item in findings if step_of(item) is None],
         "can_launch": not any(item.severity is Severity.ERROR for item in findings),
         "contact": contact,
     }
+
+
+def _template_text(db: Session, preview: Mapping[str, Any] | None) -> str | None:
+    """The template's body with the contact's parameters in, when the cached list knows it."""
+    if preview is None or preview["kind"] != "whatsapp_template":
+        return None
+    catalogue = cached_catalogues(db).get(preview["integration"])
+    message = preview["message"]
+    template = None if catalogue is None else catalogue.find(message["name"], message["language"])
+    if template is None:
+        return None
+    return render_body(template.body_text, [str(value) for value in message["body"]])
+
+
+def _template_pickers(
+    herald: Herald, integrations: list[IntegrationView]
+) -> dict[str, TemplateCacheView]:
+    """The template list of each WhatsApp integration offered, fetched again when stale."""
+    return {
+        item.name: herald.whatsapp_templates.ensure_fresh(IntegrationId(item.id))
+        for item in integrations
+        if item.kind is IntegrationKind.WHATSAPP
+    }
+
+
+def template_choice(cache: TemplateCacheView | None, name: str, language: str) -> str:
+    """The picker's value for a step's template, or "" when it is not an approved one."""
+    for item in cache.approved if cache is not None else ():
+        if (item.name, item.language) == (name, language):
+            return f"{item.name}|{item.language}|{item.body_parameters}"
+    return ""
 
 
 def _unrouted(journey: JourneyForm, kinds: Mapping[str, IntegrationKind]) -> list[str]:
@@ -284,13 +340,16 @@ def _render(
     if section not in journey.section_keys():
         section = PRIMARY
     with herald.sessions() as db:
-        campaign = herald.campaigns.get(db, campaign_id)
         integrations = herald.integrations.list(db)
+    used = {step.integration for _key, step in journey.keyed_steps()}
+    offered = [item for item in integrations if item.is_active or item.name in used]
+    # Before the checks: they read the template lists this may fetch.
+    pickers = _template_pickers(herald, offered)
+    with herald.sessions() as db:
+        campaign = herald.campaigns.get(db, campaign_id)
         variables = herald.campaigns.variables(db, campaign_id)
         contacts = contact_choices(db, campaign_id)
         feedback = _feedback(herald, db, campaign_id, journey, section, contact)
-    used = {step.integration for _key, step in journey.keyed_steps()}
-    offered = [item for item in integrations if item.is_active or item.name in used]
     context = {
         "campaign": campaign,
         "steps": step_links(campaign_id, "journey"),
@@ -309,5 +368,7 @@ def _render(
         "error": None if error is None else sentence(error.message),
         "notice": None,
         "campaign_id": campaign_id,
+        "wa_templates": pickers,
+        "template_choice": template_choice,
     } | feedback
     return render(request, "campaigns/journey.html", context, status_code=422 if error else 200)

@@ -26,6 +26,8 @@ PRIMARY = "primary"
 FOLLOW_UP = "follow-up"
 FALLBACK_PREFIX = "fallback-"
 DEFAULT_DELAY_DAYS = 2
+MAX_TEMPLATE_PARAMETERS = 100
+"""More body parameters than any template has: a forged choice cannot grow the form further."""
 FIXED_TEXT = ""
 """The parameter source meaning "fixed text" rather than a column."""
 
@@ -188,6 +190,33 @@ def _delay(text: str) -> int:
 
 
 def _step_from_form(form: FormData, key: str) -> StepForm:
+    def value(name: str, default: str = "") -> str:
+        return _first(form, f"{key}.{name}", default)
+
+    step = _typed_step(form, key)
+    chosen = value("wa_template")
+    if chosen and chosen != value("wa_template_shown"):
+        return apply_template_choice(step, chosen)
+    return step
+
+
+def apply_template_choice(step: StepForm, choice: str) -> StepForm:
+    """A template picked from the list (``name|language|parameters``) fills the name and
+    language and makes the parameter rows as many as the template's placeholders.
+
+    Only a choice that changed since the page was shown is applied (see
+    ``wa_template_shown``), so a name typed by hand afterwards wins.
+    """
+    name, _, rest = choice.partition("|")
+    language, _, count = rest.partition("|")
+    if not name or not language or not count.isdigit():
+        return step
+    wanted = min(int(count), MAX_TEMPLATE_PARAMETERS)
+    params = step.params[:wanted] + [ParameterForm() for _ in range(wanted - len(step.params))]
+    return replace(step, wa_name=name, wa_language=language, params=params)
+
+
+def _typed_step(form: FormData, key: str) -> StepForm:
     def value(name: str, default: str = "") -> str:
         return _first(form, f"{key}.{name}", default)
 

@@ -55,6 +55,8 @@ def review_page(
     campaign = load_campaign(herald, campaign_id)
     if (moved := not_editable_redirect(campaign)) is not None:
         return moved
+    # The checks verify WhatsApp template steps against the cached template lists.
+    herald.whatsapp_templates.ensure_fresh_for_journey(campaign.journey)
     return _render(request, herald, campaign_id)
 
 

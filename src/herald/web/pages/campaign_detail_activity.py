@@ -34,7 +34,7 @@ def activity_page(
     after: str = "",
     limit: str = "",
 ) -> Response:
-    filters = {"q": q, "outcome": outcome}
+    filters = {"q": q, "outcome": outcome, "limit": limit.strip()}
     try:
         with herald.read_sessions() as session:
             page = list_contacts(

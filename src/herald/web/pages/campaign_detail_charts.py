@@ -46,6 +46,7 @@ class TimelineChart:
     view_height: int
     rects: tuple[Rect, ...]
     channels: tuple[str, ...]
+    channel_totals: tuple[int, ...]  # messages per channel, in ``channels`` order
     rows: tuple[TimelineRow, ...]
     bucket_label: str
     first_label: str
@@ -89,6 +90,7 @@ def timeline_chart(timeline: SendTimeline) -> TimelineChart:
         view_height=TIMELINE_HEIGHT,
         rects=tuple(rects),
         channels=channels,
+        channel_totals=tuple(timeline.channel_total(channel) for channel in channels),
         rows=tuple(rows),
         bucket_label=_duration(timeline.width),
         first_label=rows[0].start if rows else "",

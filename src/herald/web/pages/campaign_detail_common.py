@@ -38,15 +38,3 @@ def whole_number(value: str, *, field: str) -> int:
     if not text.isdigit() or len(text) > 18:
         raise ValidationError(f"{field} must be a whole number, not {value[:40]!r}", field=field)
     return int(text)
-
-
-def choice(value: str | None, allowed: tuple[str, ...], *, field: str) -> str | None:
-    """An optional filter value that must be one of ``allowed`` (empty means no filter)."""
-    if value is None or value.strip() == "":
-        return None
-    text = value.strip().lower()
-    if text not in allowed:
-        raise ValidationError(
-            f"{field} {value[:40]!r} is not one of {', '.join(allowed)}", field=field
-        )
-    return text

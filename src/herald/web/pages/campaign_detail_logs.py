@@ -34,7 +34,7 @@ def logs_page(
     after: str = "",
     limit: str = "",
 ) -> Response:
-    filters = {"channel": channel, "status": status, "code": code.strip()}
+    filters = {"channel": channel, "status": status, "code": code.strip(), "limit": limit.strip()}
     try:
         with herald.read_sessions() as session:
             page = list_messages(

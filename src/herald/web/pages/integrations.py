@@ -1,5 +1,9 @@
 """Provider integrations: list, add, edit, test the connection, activate and deactivate.
 
+A WhatsApp integration's page also lists the account's message templates
+from the cache (fetched again when older than the TTL, or at once with
+"Refresh templates"); see :mod:`herald.services.whatsapp_templates`.
+
 Any signed-in user may manage integrations (see docs/security.md). Secrets
 are shown only as "set" or "not set" and never written into a page: an
 edit that leaves a secret empty keeps the stored one.
@@ -7,9 +11,9 @@ edit that leaves a secret empty keeps the stored one.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
@@ -27,6 +31,7 @@ from herald.services.integration_forms import (
     settings_from_form,
 )
 from herald.services.integrations import IntegrationView
+from herald.services.whatsapp_templates import TemplateCacheView
 from herald.web.auth import CurrentActor
 from herald.web.deps import HeraldDep
 from herald.web.pages.admin_forms import (
@@ -46,6 +51,17 @@ NOTICES = {
     "activated": "Integration activated: campaigns can send through it.",
     "deactivated": "Integration deactivated: no campaign sends through it until you activate it.",
     "checked": "Connection tested; the result is below.",
+    "templates": "Templates fetched again; the list is below.",
+}
+TEMPLATES_PER_PAGE = 50
+TEMPLATE_STATUS_TONES = {
+    "APPROVED": "ok",
+    "PENDING": "info",
+    "IN_APPEAL": "info",
+    "PAUSED": "warn",
+    "LIMIT_EXCEEDED": "warn",
+    "REJECTED": "danger",
+    "DISABLED": "danger",
 }
 
 
@@ -90,11 +106,32 @@ def create_integration(
 
 @router.get("/integrations/{integration_id:int}")
 def integration_page(
-    request: Request, herald: HeraldDep, integration_id: int, notice: str | None = None
+    request: Request,
+    herald: HeraldDep,
+    integration_id: int,
+    notice: str | None = None,
+    templates_page: Annotated[int, Query(ge=1, le=10_000)] = 1,
 ) -> Response:
     with herald.read_sessions() as db:
         view = herald.integrations.get(db, IntegrationId(integration_id))
-    return _detail(request, herald, view, notice=notice_text(notice, NOTICES))
+    templates = None
+    if view.kind is IntegrationKind.WHATSAPP:
+        templates = herald.whatsapp_templates.ensure_fresh(view.id)
+    return _detail(
+        request,
+        herald,
+        view,
+        notice=notice_text(notice, NOTICES),
+        templates=templates,
+        templates_page=templates_page,
+    )
+
+
+@router.post("/integrations/{integration_id:int}/templates/refresh")
+def refresh_templates(herald: HeraldDep, integration_id: int) -> Response:
+    """Fetch the WhatsApp templates now; a failure shows on the page, it is not an error page."""
+    herald.whatsapp_templates.refresh(IntegrationId(integration_id))
+    return redirect_with_notice(f"/integrations/{integration_id}", "templates")
 
 
 @router.post("/integrations/{integration_id:int}/settings")
@@ -206,8 +243,13 @@ def _detail(
     notice: str | None = None,
     error: ValidationError | None = None,
     values: dict[str, Any] | None = None,
+    templates: TemplateCacheView | None = None,
+    templates_page: int = 1,
 ) -> Response:
     shown = view.settings | _without_secrets(herald, view.kind, values or {})
+    if templates is None and view.kind is IntegrationKind.WHATSAPP:
+        with herald.read_sessions() as db:
+            templates = herald.whatsapp_templates.cached(db, view.id)
     paths, webhook_note = WEBHOOKS[view.kind]
     base = (herald.settings.public_base_url or str(request.base_url)).rstrip("/")
     context = {
@@ -221,9 +263,28 @@ def _detail(
         "notice": notice,
         "error": sentence(error) if error else None,
         "error_field": error.field if error else None,
+        "templates": templates,
+        "template_rows": _page(templates, templates_page),
+        "templates_page": templates_page,
+        "template_tones": TEMPLATE_STATUS_TONES,
     }
     status = error_status(error) if error else 200
     return render(request, "integrations/detail.html", context, status_code=status)
+
+
+def _page(templates: TemplateCacheView | None, page: int) -> dict[str, Any] | None:
+    """One page of the cached templates, with the numbers for its paging links."""
+    if templates is None or templates.templates is None:
+        return None
+    rows = templates.templates
+    start = (page - 1) * TEMPLATES_PER_PAGE
+    return {
+        "rows": rows[start : start + TEMPLATES_PER_PAGE],
+        "first": start + 1,
+        "last": min(start + TEMPLATES_PER_PAGE, len(rows)),
+        "total": len(rows),
+        "has_next": start + TEMPLATES_PER_PAGE < len(rows),
+    }
 
 
 def _without_secrets(

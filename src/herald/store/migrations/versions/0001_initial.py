@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-27 00:13:37.172503
+Create Date: 2026-11-27 00:34:17.556058
 """
 
 from __future__ import annotations
@@ -417,6 +417,23 @@ def upgrade() -> None:
             "ix_webhook_deliveries_due", ["status", "next_attempt_at"], unique=False
         )
 
+    op.create_table(
+        "whatsapp_template_caches",
+        sa.Column("integration_id", sa.Integer(), nullable=False),
+        sa.Column("waba_id", sa.String(length=64), nullable=False),
+        sa.Column("templates", sa.JSON(), nullable=True),
+        sa.Column("is_complete", sa.Boolean(), nullable=False),
+        sa.Column("fetched_at", herald.store.base.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("attempted_at", herald.store.base.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("error", sa.Text(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["integration_id"],
+            ["integrations.id"],
+            name=op.f("fk_whatsapp_template_caches_integration_id_integrations"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("integration_id", name=op.f("pk_whatsapp_template_caches")),
+    )
     op.create_table(
         "campaigns",
         sa.Column(
@@ -876,6 +893,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_campaigns_start_at"))
 
     op.drop_table("campaigns")
+    op.drop_table("whatsapp_template_caches")
     with op.batch_alter_table("webhook_deliveries", schema=None) as batch_op:
         batch_op.drop_index("ix_webhook_deliveries_due")
 
