@@ -12,8 +12,8 @@
   a restart does to Herald; workers and the web server must reconnect by
   themselves and carry on.
 
-Herald's clock runs 60 times faster in every process (so a 5-minute lease
-lasts 5 real seconds); the web server runs in this process and receives the
+Herald's clock runs 60 times faster in every process and workers hold their
+leases 5 real seconds; the web server runs in this process and receives the
 sandbox's webhooks.
 """
 
@@ -51,6 +51,7 @@ from tests.reliability.stack import (
 
 pytestmark = [pytest.mark.reliability, pytest.mark.postgres, pytest.mark.slow]
 SPEEDUP = 60.0
+LEASE_SECONDS = 5
 
 
 class Cluster:
@@ -59,7 +60,12 @@ class Cluster:
     def __init__(self, database_url: str, data_dir: Path, size: int, epoch: datetime) -> None:
         self._database_url = database_url
         self._data_dir = data_dir
-        self._env = {"HERALD_CLOCK_SPEEDUP": str(SPEEDUP), "HERALD_CLOCK_EPOCH": epoch.isoformat()}
+        self._env = {
+            "HERALD_CLOCK_SPEEDUP": str(SPEEDUP),
+            "HERALD_CLOCK_EPOCH": epoch.isoformat(),
+            # A killed worker's journeys are taken over after this many real seconds.
+            "HERALD_WORKER_LEASE_SECONDS": str(LEASE_SECONDS),
+        }
         self._started = 0
         self.workers = [self._start() for _ in range(size)]
 

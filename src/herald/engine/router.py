@@ -249,5 +249,6 @@ def _save_routes(session: Session, routed: list[_Routed], now: datetime) -> None
 
 
 def _wake(session: Session, journey_ids: set[int | None], now: datetime) -> None:
-    """Make journeys due now so the journey worker applies their events."""
+    """Make journeys due now so the journey worker applies their events (in id
+    order, always locking them: see :func:`~herald.engine.journey_store.wake_journeys`)."""
     wake_journeys(session, [jid for jid in journey_ids if jid is not None], now)

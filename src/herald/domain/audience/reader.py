@@ -188,17 +188,19 @@ def _split_lines(first: str, rest: Iterator[str], separator: str) -> Iterator[li
         parts = (carry + text).split(separator)
         carry = parts.pop()
         if parts:
-            # One C-level pass over the chunk's lengths, not Python code per line.
-            if max(map(len, parts)) > MAX_LINE_CHARACTERS:
-                too_long = next(
-                    i for i, part in enumerate(parts) if len(part) > MAX_LINE_CHARACTERS
-                )
-                _check_line_length(parts[too_long], lines + too_long + 1)
+            _check_lines(parts, lines + 1)
             lines += len(parts)
             yield [part + separator for part in parts]
         _check_line_length(carry, lines + 1)
     if carry:
         yield [carry]
+
+
+def _check_lines(lines: list[str], first_number: int) -> None:
+    """Refuse the first of ``lines`` over the limit (numbered from ``first_number``)."""
+    if max(map(len, lines)) > MAX_LINE_CHARACTERS:
+        for offset, line in enumerate(lines):
+            _check_line_length(line, first_number + offset)
 
 
 def _check_line_length(line: str, number: int) -> None:
